@@ -1,0 +1,99 @@
+/// Everything Switchboard runs on, validated.
+///
+/// Loaded from LiteLLM's YAML schema by ``ConfigurationLoader``; Switchboard's own settings live under
+/// the `switchboard:` key, so a LiteLLM config starts Switchboard unchanged.
+public struct GatewayConfiguration: Sendable {
+    /// The `model_list` entries, in file order.
+    public var deployments: [ModelDeployment]
+    /// `router_settings.model_group_alias`: a name clients send → the `model_name` it stands for.
+    public var aliases: [String: String]
+    /// `general_settings.master_key`: when set, every route but the health checks needs it.
+    public var masterKey: String?
+    /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
+    public var dropParams: Bool
+    public var server: ServerSettings
+
+    public init(
+        deployments: [ModelDeployment],
+        aliases: [String: String] = [:],
+        masterKey: String? = nil,
+        dropParams: Bool = false,
+        server: ServerSettings = ServerSettings()
+    ) {
+        self.deployments = deployments
+        self.aliases = aliases
+        self.masterKey = masterKey
+        self.dropParams = dropParams
+        self.server = server
+    }
+}
+
+/// One `model_list` entry: a name clients use, and where requests for it go.
+public struct ModelDeployment: Sendable {
+    /// `model_name`: what clients put in `model`; may hold `*` wildcards.
+    public var modelName: String
+    public var provider: ProviderKind
+    /// The provider's model id (after `provider/`); may hold `*`, filled from the wildcard's match.
+    public var upstreamModel: String
+    public var apiKey: String?
+    public var apiBase: String?
+    /// The remaining `litellm_params`, for the provider to read.
+    public var parameters: [String: JSONValue]
+    /// Where in the YAML this came from, for messages.
+    public var origin: String
+
+    public init(
+        modelName: String,
+        provider: ProviderKind,
+        upstreamModel: String,
+        apiKey: String? = nil,
+        apiBase: String? = nil,
+        parameters: [String: JSONValue] = [:],
+        origin: String = ""
+    ) {
+        self.modelName = modelName
+        self.provider = provider
+        self.upstreamModel = upstreamModel
+        self.apiKey = apiKey
+        self.apiBase = apiBase
+        self.parameters = parameters
+        self.origin = origin
+    }
+}
+
+/// The providers this build can route to, by their LiteLLM prefix.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    /// Anthropic's Messages API, passed through byte for byte.
+    case anthropic
+    /// Answers in-process, for trying things out and for benchmarks.
+    case mock
+}
+
+/// Switchboard's own settings, under `switchboard:` in the YAML.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Larger request bodies get 413 `request_too_large`.
+    public var requestBodyLimit: Int
+    /// How long in-flight requests may run after SIGTERM or SIGINT before they are cut.
+    public var gracefulShutdown: Duration
+    public var upstreamConnectTimeout: Duration
+    /// The longest silence from an upstream while a client waits.
+    public var upstreamIdleTimeout: Duration
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 4000,
+        requestBodyLimit: Int = 32 << 20,
+        gracefulShutdown: Duration = .seconds(30),
+        upstreamConnectTimeout: Duration = .seconds(10),
+        upstreamIdleTimeout: Duration = .seconds(600)
+    ) {
+        self.host = host
+        self.port = port
+        self.requestBodyLimit = requestBodyLimit
+        self.gracefulShutdown = gracefulShutdown
+        self.upstreamConnectTimeout = upstreamConnectTimeout
+        self.upstreamIdleTimeout = upstreamIdleTimeout
+    }
+}

@@ -1,0 +1,33 @@
+import Logging
+
+/// Writes one log line per finished request: id, method, route, model, provider, status, duration.
+/// Never a key, a token, or message content.
+public struct AccessLog: ExchangeObserver {
+    private let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public func exchangeDidFinish(_ record: ExchangeRecord) {
+        var metadata: Logger.Metadata = [
+            "request_id": .string(record.requestID),
+            "method": .string(record.method),
+            "route": .string(record.route),
+            "status": .stringConvertible(record.status),
+        ]
+        if let duration = record.duration(from: .received, to: .finished) {
+            let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+            metadata["duration_ms"] = .stringConvertible((milliseconds * 1000).rounded() / 1000)
+        }
+        if let model = record.requestedModel { metadata["model"] = .string(model) }
+        if let provider = record.provider { metadata["provider"] = .string(provider.rawValue) }
+        if let upstream = record.upstreamModel { metadata["upstream_model"] = .string(upstream) }
+        if record.route.hasPrefix("/v1/messages") || record.route.hasPrefix("/anthropic") {
+            metadata["stream"] = .stringConvertible(record.isStreaming)
+        }
+        if let error = record.errorType { metadata["error_type"] = .string(error) }
+        if record.clientDisconnected { metadata["client_disconnected"] = .stringConvertible(true) }
+        self.logger.info("request", metadata: metadata)
+    }
+}

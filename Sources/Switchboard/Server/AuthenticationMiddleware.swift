@@ -1,0 +1,56 @@
+import HTTPTypes
+import Hummingbird
+
+/// Requires the master key on every route but the health checks, as `x-api-key` or
+/// `Authorization: Bearer` (Claude Code sends the latter from `ANTHROPIC_AUTH_TOKEN`).
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+
+    let masterKey: [UInt8]
+
+    init(masterKey: String) {
+        self.masterKey = Array(masterKey.utf8)
+    }
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if request.uri.path == "/health" || request.uri.path.hasPrefix("/health/") {
+            return try await next(request, context)
+        }
+        guard let presented = Self.presentedKey(request) else {
+            throw AnthropicError.authentication("missing API key: send it as x-api-key or Authorization: Bearer")
+        }
+        guard Self.constantTimeEquals(Array(presented.utf8), self.masterKey) else {
+            throw AnthropicError.authentication("invalid API key")
+        }
+        return try await next(request, context)
+    }
+
+    private static func presentedKey(_ request: Request) -> String? {
+        if let key = request.headers[HTTPField.Name("x-api-key")!], !key.isEmpty { return key }
+        guard let authorization = request.headers[.authorization] else { return nil }
+        let prefix = "bearer "
+        guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else { return nil }
+        return String(authorization.dropFirst(prefix.count)).trimmingSpaces()
+    }
+
+    /// Compares without returning early, so the time taken does not reveal how much of a key matched.
+    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = lhs.count ^ rhs.count
+        for index in 0..<max(lhs.count, rhs.count) {
+            let left = index < lhs.count ? lhs[index] : 0
+            let right = index < rhs.count ? rhs[index] : 0
+            difference |= Int(left ^ right)
+        }
+        return difference == 0
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}

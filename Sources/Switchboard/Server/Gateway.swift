@@ -1,0 +1,75 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Upstream
+
+/// Builds the Hummingbird application: middleware, routes, and the services that live beside it.
+public struct Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let upstream: UpstreamClient
+    public let observers: [any ExchangeObserver]
+    public let logger: Logger
+
+    public init(
+        configuration: GatewayConfiguration,
+        upstream: UpstreamClient,
+        observers: [any ExchangeObserver],
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.upstream = upstream
+        self.observers = observers
+        self.logger = logger
+    }
+
+    /// The router, for in-process tests and for ``makeApplication(onServerRunning:)``.
+    public func makeRouter() -> Router<GatewayRequestContext> {
+        let routes = RouteTable(configuration: self.configuration)
+        let pipeline = MessagesPipeline(
+            routes: routes,
+            providers: ProviderRegistry(configuration: self.configuration, upstream: self.upstream),
+            requestBodyLimit: self.configuration.server.requestBodyLimit
+        )
+        let models = ModelsEndpoint(routes: routes)
+
+        let router = Router(context: GatewayRequestContext.self)
+        router.addMiddleware {
+            ExchangeMiddleware(observers: self.observers)
+            AnthropicErrorMiddleware()
+            if let masterKey = self.configuration.masterKey {
+                AuthenticationMiddleware(masterKey: masterKey)
+            }
+        }
+        router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
+        router.get("/health/ready") { _, _ in
+            Self.json(#"{"status":"ready","models":\#(self.configuration.deployments.count)}"#)
+        }
+        // Claude Code warms the connection with `HEAD /api/hello`; answer it rather than log a 404.
+        router.head("/api/hello") { _, _ in Response(status: .ok) }
+        for prefix in ["", "/anthropic"] {
+            router.post("\(prefix)/v1/messages", use: pipeline.createMessage)
+            router.post("\(prefix)/v1/messages/count_tokens", use: pipeline.countTokens)
+            router.get("\(prefix)/v1/models", use: models.list)
+        }
+        return router
+    }
+
+    /// The application, listening where the configuration says.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let server = self.configuration.server
+        return Application(
+            router: self.makeRouter(),
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "switchboard"),
+            services: [UpstreamClientService(client: self.upstream)],
+            onServerRunning: onServerRunning,
+            logger: self.logger
+        )
+    }
+
+    private static func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

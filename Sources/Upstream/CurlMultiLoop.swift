@@ -1,0 +1,180 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// One thread driving one curl multi handle with `curl_multi_poll`.
+///
+/// Other threads never touch curl: they append commands to a locked queue and wake the loop with
+/// `curl_multi_wakeup`, the one multi function curl allows from any thread. All transfers share the
+/// multi handle's connection cache, so requests to the same host reuse connections (and multiplex
+/// over HTTP/2 when the server offers it).
+/// Counters the loop and its transfers share; read from any thread.
+final class TransferStatistics: Sendable {
+    /// How many times a transfer paused because its consumer fell behind.
+    let pauses = Atomic(0)
+}
+
+final class CurlMultiLoop: @unchecked Sendable {
+    // `@unchecked`: `multi` and `active` are touched only on the loop thread (curl's rule for a
+    // multi handle); the command queue, the one shared piece, is behind a Mutex.
+
+    enum Command {
+        case add(CurlTransfer)
+        case resume(CurlTransfer)
+        case cancel(CurlTransfer)
+    }
+
+    private struct Queue {
+        var commands: [Command] = []
+        var isShuttingDown = false
+        var stopped: CheckedContinuation<Void, Never>?
+        var hasStopped = false
+    }
+
+    private let configuration: UpstreamClient.Configuration
+    private let multi: UnsafeMutableRawPointer
+    private let queue = Mutex(Queue())
+    private var active: [ObjectIdentifier: CurlTransfer] = [:] {
+        didSet { self.activeTransfers.store(self.active.count, ordering: .relaxed) }
+    }
+    /// How many transfers curl is running now; readable from any thread.
+    let activeTransfers = Atomic(0)
+    let statistics = TransferStatistics()
+
+    init(configuration: UpstreamClient.Configuration) {
+        UpstreamClient.initializeCurlOnce
+        self.configuration = configuration
+        self.multi = curl_multi_init()!
+        ccurl_multi_setopt_long(self.multi, CURLMOPT_MAXCONNECTS, Int(configuration.maximumCachedConnections))
+        let thread = Thread { [self] in self.run() }
+        thread.name = "switchboard-curl"
+        thread.start()
+    }
+
+    /// Hands a command to the loop thread. After shutdown, an added transfer fails at once.
+    func submit(_ command: Command) {
+        let accepted = self.queue.withLock { queue in
+            guard !queue.isShuttingDown else { return false }
+            queue.commands.append(command)
+            return true
+        }
+        if accepted {
+            curl_multi_wakeup(self.multi)
+        } else if case .add(let transfer) = command {
+            transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client has shut down"))
+        }
+    }
+
+    /// Stops the loop: transfers still running fail with ``UpstreamError/Kind/shutDown``.
+    func shutdown() async {
+        await withCheckedContinuation { continuation in
+            let alreadyStopped = self.queue.withLock { queue in
+                queue.isShuttingDown = true
+                if queue.hasStopped { return true }
+                queue.stopped = continuation
+                return false
+            }
+            if alreadyStopped {
+                continuation.resume()
+            } else {
+                curl_multi_wakeup(self.multi)
+            }
+        }
+    }
+
+    // MARK: - Loop thread
+
+    private func run() {
+        var running: Int32 = 0
+        while true {
+            let (commands, isShuttingDown) = self.queue.withLock { queue in
+                defer { queue.commands.removeAll(keepingCapacity: true) }
+                return (queue.commands, queue.isShuttingDown)
+            }
+            for command in commands { self.execute(command) }
+            if isShuttingDown { break }
+
+            curl_multi_perform(self.multi, &running)
+            self.collectFinishedTransfers()
+            let now = ContinuousClock.now
+            for transfer in self.active.values where transfer.isIdle(at: now) {
+                self.remove(transfer)
+                let seconds = Double(transfer.idleTimeout.milliseconds) / 1000
+                transfer.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s"))
+            }
+            curl_multi_poll(self.multi, nil, 0, self.pollTimeoutMilliseconds(now: now), nil)
+        }
+
+        for transfer in self.active.values {
+            self.remove(transfer)
+            transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client shut down mid-transfer"))
+        }
+        curl_multi_cleanup(self.multi)
+        let continuation = self.queue.withLock { queue in
+            queue.hasStopped = true
+            // Commands that raced with shutdown: fail their transfers rather than leave callers waiting.
+            for case .add(let transfer) in queue.commands {
+                transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client has shut down"))
+            }
+            queue.commands.removeAll()
+            return queue.stopped
+        }
+        continuation?.resume()
+    }
+
+    private func execute(_ command: Command) {
+        switch command {
+        case .add(let transfer):
+            guard !transfer.isCancelled else {
+                transfer.fail(UpstreamError(kind: .cancelled, message: "cancelled before it started"))
+                return
+            }
+            guard let easy = transfer.makeHandle(configuration: self.configuration, statistics: self.statistics) else {
+                return
+            }
+            self.active[ObjectIdentifier(transfer)] = transfer
+            curl_multi_add_handle(self.multi, easy)
+        case .resume(let transfer):
+            guard self.active[ObjectIdentifier(transfer)] != nil, transfer.consumerWantsMore() else { return }
+            // May call the write callback before returning; it runs on this thread, so no lock is held.
+            curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
+        case .cancel(let transfer):
+            // A cancel can overtake its add (the task was cancelled as it started): remember it.
+            transfer.isCancelled = true
+            guard self.active[ObjectIdentifier(transfer)] != nil else { return }
+            self.remove(transfer)
+            transfer.fail(UpstreamError(kind: .cancelled, message: "the response was no longer wanted"))
+        }
+    }
+
+    private func collectFinishedTransfers() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(self.multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            var userdata: UnsafeMutableRawPointer?
+            ccurl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &userdata)
+            guard let userdata else { continue }
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+            transfer.complete(with: message.pointee.data.result)
+            self.remove(transfer)
+        }
+    }
+
+    private func remove(_ transfer: CurlTransfer) {
+        self.active.removeValue(forKey: ObjectIdentifier(transfer))
+        if let easy = transfer.easy {
+            curl_multi_remove_handle(self.multi, easy)
+        }
+        transfer.releaseHandle()
+    }
+
+    /// Long enough to idle cheaply, short enough to notice the next idle timeout on time.
+    private func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
+        var timeout = 1000
+        for transfer in self.active.values {
+            let remaining = (transfer.lastActivity + transfer.idleTimeout - now).milliseconds + 1
+            timeout = min(timeout, max(remaining, 0))
+        }
+        return Int32(timeout)
+    }
+}

@@ -1,0 +1,300 @@
+import CCurl
+import NIOCore
+
+/// One request on its way through curl: the easy handle, the buffers curl borrows from us, and the
+/// state that bridges curl's callbacks to Swift concurrency.
+///
+/// Confinement: a transfer is built on the submitting thread and then handed to the loop thread
+/// through the loop's locked command queue (which orders the two). From then on only the loop thread
+/// touches it, which is what curl requires of an easy handle anyway. Hence `@unchecked Sendable`.
+final class CurlTransfer: @unchecked Sendable {
+    let request: UpstreamRequest
+    let idleTimeout: Duration
+    private(set) var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// curl reads the body from here (CURLOPT_POSTFIELDS does not copy).
+    private var bodyStorage: UnsafeMutableRawBufferPointer?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    private var headContinuation: CheckedContinuation<UpstreamResponse, any Error>?
+    private var headFields: [UpstreamHeaders.Field] = []
+    private var httpVersion = "1.1"
+    private var source: UpstreamBody.Producer.Source?
+    private var body: UpstreamBody?
+
+    /// False once the body buffer is full; the next write callback then pauses the transfer.
+    private var consumerWantsBytes = true
+    private(set) var isPaused = false
+    private var statistics: TransferStatistics?
+    /// Set when the caller gave up; an add arriving after it does not start the transfer.
+    var isCancelled = false
+    /// The last time a byte arrived, or the consumer asked for more after a pause.
+    private(set) var lastActivity = ContinuousClock.now
+
+    init(request: UpstreamRequest, idleTimeout: Duration) {
+        self.request = request
+        self.idleTimeout = idleTimeout
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        self.releaseHandle()
+        self.errorBuffer.deallocate()
+    }
+
+    /// Makes the body sequence this transfer feeds; `delegate` hears the consumer's demand.
+    func attach(continuation: CheckedContinuation<UpstreamResponse, any Error>, delegate: CurlTransferDelegate) {
+        let made = UpstreamBody.Producer.makeSequence(
+            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
+            finishOnDeinit: false,
+            delegate: delegate
+        )
+        self.source = made.source
+        self.body = UpstreamBody(producer: made.sequence)
+        self.headContinuation = continuation
+    }
+
+    // MARK: - Loop thread
+
+    /// Creates and configures the easy handle. Returns nil, having failed the transfer, when curl
+    /// refuses the request.
+    func makeHandle(
+        configuration: UpstreamClient.Configuration,
+        statistics: TransferStatistics
+    ) -> UnsafeMutableRawPointer? {
+        self.statistics = statistics
+        guard let easy = curl_easy_init() else {
+            self.fail(UpstreamError(kind: .other, message: "curl_easy_init failed"))
+            return nil
+        }
+        self.easy = easy
+        let userdata = Unmanaged.passUnretained(self).toOpaque()
+        let request = self.request
+        var result = CURLE_OK
+        func set(_ code: CURLcode) { if result == CURLE_OK { result = code } }
+
+        set(ccurl_easy_setopt_string(easy, CURLOPT_URL, request.url))
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, self.errorBuffer))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)))
+        // Wait for an existing connection that can multiplex rather than opening another.
+        set(ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
+        let connectTimeout = request.connectTimeout ?? configuration.connectTimeout
+        set(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds))
+        let proxy = configuration.proxy.proxy(for: request.url)
+        set(ccurl_easy_setopt_string(easy, CURLOPT_PROXY, proxy ?? ""))
+        if let noProxy = configuration.proxy.noProxy {
+            set(ccurl_easy_setopt_string(easy, CURLOPT_NOPROXY, noProxy))
+        }
+
+        switch request.method {
+        case "GET": break
+        case "HEAD": set(ccurl_easy_setopt_long(easy, CURLOPT_NOBODY, 1))
+        case "POST": set(ccurl_easy_setopt_long(easy, CURLOPT_POST, 1))
+        default: set(ccurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
+        }
+        if let body = request.body {
+            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(body.readableBytes, 1), alignment: 1)
+            body.withUnsafeReadableBytes { storage.copyMemory(from: $0) }
+            self.bodyStorage = storage
+            set(ccurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.readableBytes)))
+            set(ccurl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, storage.baseAddress))
+        }
+
+        // An empty `Expect:` stops curl from waiting for `100 Continue` on larger bodies.
+        var list = curl_slist_append(nil, "Expect:")
+        for field in request.headers {
+            list = curl_slist_append(list, "\(field.name): \(field.value)")
+        }
+        self.headerList = list
+        set(ccurl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
+
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, userdata))
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, userdata))
+        set(ccurl_easy_setopt_write_callback(easy, CURLOPT_HEADERFUNCTION) { bytes, size, count, userdata in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+            return transfer.didReceiveHeaderLine(UnsafeRawBufferPointer(start: bytes, count: size * count))
+        })
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, userdata))
+        set(ccurl_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION) { bytes, size, count, userdata in
+            let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+            return transfer.didReceiveBody(UnsafeRawBufferPointer(start: bytes, count: size * count))
+        })
+
+        guard result == CURLE_OK else {
+            self.fail(UpstreamError(kind: .invalidRequest, message: Self.describe(result), curlCode: Int(result.rawValue)))
+            self.releaseHandle()
+            return nil
+        }
+        self.lastActivity = .now
+        return easy
+    }
+
+    /// Records the consumer's demand; returns true when curl must be told to resume.
+    func consumerWantsMore() -> Bool {
+        self.consumerWantsBytes = true
+        guard self.isPaused else { return false }
+        self.isPaused = false
+        self.lastActivity = .now
+        return true
+    }
+
+    /// Whether no byte arrived for longer than the idle timeout while the consumer wanted one.
+    func isIdle(at now: ContinuousClock.Instant) -> Bool {
+        !self.isPaused && now - self.lastActivity > self.idleTimeout
+    }
+
+    /// The transfer ended in curl with `code`.
+    func complete(with code: CURLcode) {
+        if code == CURLE_OK {
+            self.deliverHeadIfPending()
+            self.source?.finish()
+            self.source = nil
+        } else {
+            self.fail(self.error(for: code))
+        }
+    }
+
+    /// Ends the transfer with `error`: the waiting caller, or the body's consumer, sees it.
+    func fail(_ error: UpstreamError) {
+        if let continuation = self.headContinuation {
+            self.headContinuation = nil
+            continuation.resume(throwing: error)
+        }
+        self.source?.finish(error)
+        self.source = nil
+    }
+
+    /// Frees the easy handle and what it borrowed. Call after removing it from the multi handle.
+    func releaseHandle() {
+        if let easy = self.easy {
+            curl_easy_cleanup(easy)
+            self.easy = nil
+        }
+        if let list = self.headerList {
+            curl_slist_free_all(list)
+            self.headerList = nil
+        }
+        self.bodyStorage?.deallocate()
+        self.bodyStorage = nil
+    }
+
+    // MARK: - curl callbacks (loop thread)
+
+    private func didReceiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
+        self.lastActivity = .now
+        guard self.headContinuation != nil else { return line.count }  // trailers, or nobody waiting
+        var end = line.count
+        while end > 0, line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<end]), as: UTF8.self)
+        if text.isEmpty {
+            var status = 0
+            ccurl_easy_getinfo_long(self.easy, CURLINFO_RESPONSE_CODE, &status)
+            if (100..<200).contains(status) {  // an interim response; the real head follows
+                self.headFields.removeAll()
+            } else {
+                self.deliverHeadIfPending()
+            }
+        } else if text.hasPrefix("HTTP/") {
+            let version = text.dropFirst(5).prefix { $0 != " " }
+            self.httpVersion = String(version)
+            self.headFields.removeAll()
+        } else if let colon = text.firstIndex(of: ":") {
+            let name = String(text[..<colon])
+            let value = text[text.index(after: colon)...].trimmingSpaces()
+            self.headFields.append(.init(name: name, value: value))
+        }
+        return line.count
+    }
+
+    private func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let source = self.source else { return 0 }  // nobody will read: abort
+        guard self.consumerWantsBytes else {
+            // curl keeps these bytes and hands them over again once unpaused.
+            self.isPaused = true
+            self.statistics?.pauses.add(1, ordering: .relaxed)
+            return Int(CURL_WRITEFUNC_PAUSE)
+        }
+        self.lastActivity = .now
+        self.deliverHeadIfPending()
+        switch source.yield(ByteBuffer(bytes: bytes)) {
+        case .produceMore: break
+        case .stopProducing: self.consumerWantsBytes = false
+        case .dropped: return 0
+        }
+        return bytes.count
+    }
+
+    private func deliverHeadIfPending() {
+        guard let continuation = self.headContinuation, let body = self.body else { return }
+        self.headContinuation = nil
+        var status = 0
+        ccurl_easy_getinfo_long(self.easy, CURLINFO_RESPONSE_CODE, &status)
+        let response = UpstreamResponse(
+            status: status,
+            headers: UpstreamHeaders(self.headFields),
+            httpVersion: self.httpVersion,
+            body: body
+        )
+        self.body = nil
+        continuation.resume(returning: response)
+    }
+
+    private func error(for code: CURLcode) -> UpstreamError {
+        let detail = String(cString: self.errorBuffer)
+        let message = detail.isEmpty ? Self.describe(code) : detail
+        return UpstreamError(kind: Self.kind(of: code), message: message, curlCode: Int(code.rawValue))
+    }
+
+    private static func describe(_ code: CURLcode) -> String {
+        String(cString: curl_easy_strerror(code))
+    }
+
+    private static func kind(of code: CURLcode) -> UpstreamError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT: .connectionRefused
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .dnsFailure
+        case CURLE_OPERATION_TIMEDOUT: .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+            CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_CLIENTCERT:
+            .tlsFailure
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM:
+            .connectionReset
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
+        case CURLE_WRITE_ERROR, CURLE_ABORTED_BY_CALLBACK: .cancelled
+        default: .other
+        }
+    }
+}
+
+/// Hears the body consumer's demand (on the consumer's thread) and passes it to the loop.
+struct CurlTransferDelegate: NIOAsyncSequenceProducerDelegate {
+    let loop: CurlMultiLoop
+    let transfer: CurlTransfer
+
+    func produceMore() {
+        self.loop.submit(.resume(self.transfer))
+    }
+
+    func didTerminate() {
+        self.loop.submit(.cancel(self.transfer))
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = self.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

@@ -1,0 +1,93 @@
+import CCurl
+import Foundation
+
+/// An HTTP client on libcurl's multi interface: one thread, many concurrent streamed transfers.
+///
+/// ```swift
+/// let client = UpstreamClient()
+/// let response = try await client.execute(UpstreamRequest(method: "POST", url: url, body: body))
+/// for try await chunk in response.body { … }
+/// await client.shutdown()
+/// ```
+///
+/// `execute` returns as soon as the response head has arrived; the body follows as an async sequence
+/// with backpressure. Cancelling the calling task, or dropping the body, removes the transfer at once.
+public final class UpstreamClient: Sendable {
+    /// How the client connects and waits.
+    public struct Configuration: Sendable {
+        /// The longest a TCP (and TLS) connect may take.
+        public var connectTimeout: Duration
+        /// The longest wait for the next byte while the consumer wants one. Generous by default:
+        /// a model may think for minutes before its first byte.
+        public var idleTimeout: Duration
+        /// Connections kept open for reuse.
+        public var maximumCachedConnections: Int
+        /// Where requests go through a proxy.
+        public var proxy: ProxySettings
+
+        public init(
+            connectTimeout: Duration = .seconds(10),
+            idleTimeout: Duration = .seconds(600),
+            maximumCachedConnections: Int = 64,
+            proxy: ProxySettings = ProxySettings(environment: ProcessInfo.processInfo.environment)
+        ) {
+            self.connectTimeout = connectTimeout
+            self.idleTimeout = idleTimeout
+            self.maximumCachedConnections = maximumCachedConnections
+            self.proxy = proxy
+        }
+    }
+
+    public let configuration: Configuration
+    private let loop: CurlMultiLoop
+
+    /// curl's global setup, once per process, before the first handle. Thread-safe in libcurl ≥ 7.84
+    /// built with the `threadsafe` feature; the lazy static also orders it for older builds.
+    static let initializeCurlOnce: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        // With CURLOPT_NOSIGNAL curl no longer shields us from SIGPIPE on a peer that hung up.
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.loop = CurlMultiLoop(configuration: configuration)
+    }
+
+    /// Sends `request` and returns when the response head arrives.
+    ///
+    /// - Throws: ``UpstreamError`` when no response head arrives: refused, unresolvable, TLS failure,
+    ///   timeout, reset, or the calling task was cancelled.
+    public func execute(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+        let transfer = CurlTransfer(
+            request: request,
+            idleTimeout: request.idleTimeout ?? self.configuration.idleTimeout
+        )
+        let delegate = CurlTransferDelegate(loop: self.loop, transfer: transfer)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.attach(continuation: continuation, delegate: delegate)
+                self.loop.submit(.add(transfer))
+            }
+        } onCancel: {
+            self.loop.submit(.cancel(transfer))
+        }
+    }
+
+    /// Stops the loop thread; transfers still running fail with ``UpstreamError/Kind/shutDown``.
+    public func shutdown() async {
+        await self.loop.shutdown()
+    }
+
+    /// Transfers in flight now: started and not yet finished, failed or cancelled.
+    public var activeTransfers: Int { self.loop.activeTransfers.load(ordering: .relaxed) }
+
+    /// How many times a transfer paused because its consumer read slower than the upstream sent.
+    public var backpressurePauses: Int { self.loop.statistics.pauses.load(ordering: .relaxed) }
+
+    /// The libcurl version this client runs on, such as `"7.88.1"`.
+    public static var curlVersion: String {
+        _ = initializeCurlOnce
+        return String(cString: ccurl_version_info().pointee.version)
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import SwitchboardTesting
+
+/// Runs a fake upstream as a process, for end-to-end tests and benchmarks.
+@main
+struct FakesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard-fakes",
+        abstract: "Run a fake upstream on 127.0.0.1 until interrupted.",
+        subcommands: [AnthropicCommand.self]
+    )
+}
+
+struct AnthropicCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "anthropic",
+        abstract: "A fake Anthropic Messages API."
+    )
+
+    @Option(help: "Port on 127.0.0.1 (0 picks one; the chosen port is printed).")
+    var port: Int = 0
+
+    @Option(help: "The only x-api-key the fake accepts.")
+    var apiKey: String = "sk-fake-anthropic"
+
+    func run() async throws {
+        let fake = try await FakeAnthropicServer.start(port: self.port, apiKey: self.apiKey)
+        print("listening on \(fake.baseURL)")
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(3600))
+        }
+    }
+}

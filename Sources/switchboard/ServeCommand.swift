@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Switchboard
+import Telemetry
+import Upstream
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway."
+    )
+
+    @Option(name: .long, help: "A LiteLLM-style YAML configuration. Without it, the embedded default (mock models).")
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1, or switchboard.host in the config).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on (default 4000, or switchboard.port in the config).")
+    var port: Int?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL, else info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let level = try LogLevelOption.resolve(self.logLevel ?? environment["LOG_LEVEL"])
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "switchboard")
+
+        let (loaded, notice): (ConfigurationLoader.Result, String?)
+        do {
+            (loaded, notice) = try ConfigurationSource(path: self.config).load(environment: environment)
+        } catch let error as ConfigurationError {
+            throw ValidationError("configuration: \(error)")
+        }
+        for warning in loaded.warnings { logger.warning("configuration: \(warning)") }
+        if let notice { logger.notice("\(notice)") }
+
+        var configuration = loaded.configuration
+        if let host = self.host { configuration.server.host = host }
+        if let port = self.port { configuration.server.port = port }
+
+        let upstream = UpstreamClient(
+            configuration: .init(
+                connectTimeout: configuration.server.upstreamConnectTimeout,
+                idleTimeout: configuration.server.upstreamIdleTimeout
+            )
+        )
+        let gateway = Gateway(
+            configuration: configuration,
+            upstream: upstream,
+            observers: [AccessLog(logger: Logger(label: "switchboard.access"))],
+            logger: logger
+        )
+        let address = "\(configuration.server.host):\(configuration.server.port)"
+        let models = configuration.deployments.count
+        let application = gateway.makeApplication { _ in
+            logger.notice("listening", metadata: ["address": "\(address)", "models": "\(models)", "curl": "\(UpstreamClient.curlVersion)"])
+        }
+
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.server.gracefulShutdown
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            // Past the grace period the group cancels what still runs; a requested stop is still a clean exit.
+            logger.warning("stopped with requests still running after the grace period", metadata: ["error": "\(error)"])
+        }
+        logger.notice("stopped")
+    }
+}
+
+enum LogLevelOption {
+    static func resolve(_ text: String?) throws -> Logger.Level {
+        guard let text, !text.isEmpty else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("log level \"\(text)\": expected trace, debug, info, notice, warning, error or critical")
+        }
+        return level
+    }
+}
