@@ -107,6 +107,7 @@ let package = Package(
                 "Switchboard",
                 "SwitchboardTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

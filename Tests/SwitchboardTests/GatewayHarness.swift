@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Switchboard
+import Synchronization
+import Upstream
+
+/// A gateway built from YAML, with its finished exchanges captured, for tests through the router.
+struct GatewayHarness {
+    let gateway: Gateway
+    let recorder = ExchangeRecorder()
+
+    init(yaml: String, environment: [String: String] = [:]) throws {
+        let configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
+        self.gateway = Gateway(
+            configuration: configuration,
+            upstream: UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none)),
+            observers: [self.recorder],
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+    }
+
+    /// Runs `body` against the router in-process, then shuts the upstream client down.
+    func test<Value>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let application = Application(router: self.gateway.makeRouter())
+        defer { Task { [upstream = self.gateway.upstream] in await upstream.shutdown() } }
+        return try await application.test(.router, body)
+    }
+}
+
+/// Keeps every finished exchange.
+final class ExchangeRecorder: ExchangeObserver {
+    private let records = Mutex<[ExchangeRecord]>([])
+
+    func exchangeDidFinish(_ record: ExchangeRecord) {
+        self.records.withLock { $0.append(record) }
+    }
+
+    var all: [ExchangeRecord] { self.records.withLock { $0 } }
+}
+
+extension TestClientProtocol {
+    /// POSTs JSON text to `uri`.
+    func post(_ uri: String, _ json: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return try await self.execute(uri: uri, method: .post, headers: fields, body: ByteBuffer(string: json))
+    }
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    var errorType: String? { (self.json["error"] as? [String: Any])?["type"] as? String }
+    var errorMessage: String? { (self.json["error"] as? [String: Any])?["message"] as? String }
+
+    /// The SSE events of the body: (event name, data JSON).
+    var events: [(name: String, data: [String: Any])] {
+        String(buffer: self.body).components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n")
+            guard let name = lines.first(where: { $0.hasPrefix("event: ") })?.dropFirst(7),
+                let data = lines.first(where: { $0.hasPrefix("data: ") })?.dropFirst(6),
+                let object = try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]
+            else { return nil }
+            return (String(name), object)
+        }
+    }
+}
