@@ -8,7 +8,7 @@ import Synchronization
 /// It answers `POST /v1/messages` (JSON or SSE) with `fake-anthropic heard: <last user text>`, and
 /// `POST /v1/messages/count_tokens` with a count. Models named `fake-overloaded` and
 /// `fake-rate-limited` get Anthropic's 529 and 429 error bodies. Every exchange is recorded — request
-/// bytes and headers, response bytes — and served at `GET /_fake/last` for end-to-end checks.
+/// bytes and headers, response bytes — and served at `GET /_fake/last` for end-to-end checks, with the number of TCP connections accepted.
 public final class FakeAnthropicServer: Sendable {
     /// One recorded request and the bytes sent back.
     public struct Recorded: Sendable {
@@ -170,8 +170,9 @@ public final class FakeAnthropicServer: Sendable {
     }
 
     private func lastExchangeJSON() -> String {
-        guard let last = self.exchanges.last else { return "null" }
+        guard let last = self.exchanges.last else { return #"{"connections":\#(self.server.acceptedConnections)}"# }
         let object: [String: Any] = [
+            "connections": self.server.acceptedConnections,
             "path": last.path,
             "headers": Dictionary(last.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }),
             "request_body_base64": Data(last.requestBody.readableBytesView).base64EncodedString(),

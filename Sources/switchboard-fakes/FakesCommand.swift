@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SwitchboardTesting
 
 /// Runs a fake upstream as a process, for end-to-end tests and benchmarks.
@@ -26,6 +27,7 @@ struct AnthropicCommand: AsyncParsableCommand {
     func run() async throws {
         let fake = try await FakeAnthropicServer.start(port: self.port, apiKey: self.apiKey)
         print("listening on \(fake.baseURL)")
+        fflush(nil)  // flush every stream: the parent reads this line through a pipe
         while !Task.isCancelled {
             try await Task.sleep(for: .seconds(3600))
         }

@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
 
-/// Requires the master key on every route but the health checks, as `x-api-key` or
-/// `Authorization: Bearer` (Claude Code sends the latter from `ANTHROPIC_AUTH_TOKEN`).
+/// Requires the master key on every route but the health checks and Claude Code's key-less connection
+/// probe, as `x-api-key` or `Authorization: Bearer` (Claude Code sends the latter from
+/// `ANTHROPIC_AUTH_TOKEN`).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -17,7 +18,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        if request.uri.path == "/health" || request.uri.path.hasPrefix("/health/") {
+        let path = request.uri.path
+        if path == "/health" || path.hasPrefix("/health/") || path == "/api/hello" {
             return try await next(request, context)
         }
         guard let presented = Self.presentedKey(request) else {

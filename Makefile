@@ -1,0 +1,50 @@
+# Switchboard — build, run and test on a Debian/Ubuntu machine.
+#   make run    install what is missing, build, start the gateway on the embedded default (mock models)
+#   make test   install what the tests need, build, run swift test and the end-to-end tests
+
+SWIFT        ?= swift
+PYTHON       ?= python3
+BUILD_CONFIG ?= debug
+PORT         ?= 4000
+BIN_DIR       = .build/$(BUILD_CONFIG)
+
+# Debian packages: the C libraries the gateway links, and pkg-config to find them.
+APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup test-setup build run check test unit-test e2e-test clean
+
+setup:
+	@missing=""; for package in $(APT_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is required (https://swift.org/install)"; exit 1; }
+
+test-setup: setup
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Tests/e2e/requirements.txt
+
+build: setup
+	$(SWIFT) build -c $(BUILD_CONFIG)
+
+run: build
+	$(BIN_DIR)/switchboard serve --port $(PORT) $(if $(CONFIG),--config $(CONFIG),)
+
+check: build
+	$(BIN_DIR)/switchboard check $(if $(CONFIG),--config $(CONFIG),)
+
+test: test-setup
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory unit-test e2e-test
+
+unit-test:
+	$(SWIFT) test --skip-build
+
+e2e-test:
+	cd Tests/e2e && SWITCHBOARD_BIN_DIR=$(CURDIR)/.build/debug $(PYTHON) -m pytest -p no:cacheprovider -q
+
+clean:
+	rm -rf .build

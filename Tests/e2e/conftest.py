@@ -1,0 +1,124 @@
+"""Fixtures that run the real binaries: switchboard serve, and fake upstreams from switchboard-fakes.
+
+Binaries come from $SWITCHBOARD_BIN_DIR (default: .build/debug). Everything listens on 127.0.0.1.
+"""
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN_DIR = pathlib.Path(os.environ.get("SWITCHBOARD_BIN_DIR", ROOT / ".build" / "debug"))
+MASTER_KEY = "sk-e2e-master"
+FAKE_ANTHROPIC_KEY = "sk-e2e-upstream"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not become healthy in {timeout} s")
+
+
+class Gateway:
+    """A running `switchboard serve`, its stderr captured as JSON lines."""
+
+    def __init__(self, config_text: str | None, tmp_path: pathlib.Path, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"switchboard-{self.port}.log"
+        args = [str(BIN_DIR / "switchboard"), "serve", "--port", str(self.port)]
+        if config_text is not None:
+            config_path = tmp_path / f"config-{self.port}.yaml"
+            config_path.write_text(config_text)
+            args += ["--config", str(config_path)]
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        wait_until_healthy(self.url, self.process)
+
+    def log_lines(self) -> list[dict]:
+        self.log.flush()
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+        return lines
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        self.log.close()
+        return code
+
+
+@pytest.fixture(scope="session")
+def fake_anthropic():
+    """A fake Anthropic Messages API (SwitchboardTesting), as a process."""
+    process = subprocess.Popen(
+        [str(BIN_DIR / "switchboard-fakes"), "anthropic", "--port", "0", "--api-key", FAKE_ANTHROPIC_KEY],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline().strip()
+    assert line.startswith("listening on "), line
+    yield line.removeprefix("listening on ")
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def gateway_config(fake_anthropic) -> str:
+    return f"""
+model_list:
+  - model_name: mock-echo
+    litellm_params:
+      model: mock/echo
+      mock_chunk_chars: 5
+  - model_name: slow-mock
+    litellm_params:
+      model: mock/slow
+      mock_chunk_chars: 1
+      mock_delay_ms: 100
+  - model_name: "claude-*"
+    litellm_params:
+      model: mock/claude-echo
+  - model_name: real-claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5-20250929
+      api_key: {FAKE_ANTHROPIC_KEY}
+      api_base: {fake_anthropic}
+general_settings:
+  master_key: {MASTER_KEY}
+"""
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_config, tmp_path_factory):
+    running = Gateway(gateway_config, tmp_path_factory.mktemp("gateway"))
+    yield running
+    assert running.stop() == 0
