@@ -8,7 +8,7 @@ public struct GatewayRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        let requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? Identifiers.message()
+        let requestID = source.logger[metadataKey: "hb.request.id"]?.description ?? "unknown"
         self.exchange = Exchange(record: ExchangeRecord(requestID: requestID, method: "", route: ""))
     }
 }
