@@ -98,16 +98,14 @@ final class CurlMultiLoop: @unchecked Sendable {
             self.collectFinishedTransfers()
             let now = ContinuousClock.now
             for transfer in self.active.values where transfer.isIdle(at: now) {
-                self.remove(transfer)
                 let seconds = Double(transfer.idleTimeout.milliseconds) / 1000
-                transfer.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s"))
+                self.end(transfer) { $0.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s")) }
             }
             curl_multi_poll(self.multi, nil, 0, self.pollTimeoutMilliseconds(now: now), nil)
         }
 
         for transfer in self.active.values {
-            self.remove(transfer)
-            transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client shut down mid-transfer"))
+            self.end(transfer) { $0.fail(UpstreamError(kind: .shutDown, message: "the upstream client shut down mid-transfer")) }
         }
         curl_multi_cleanup(self.multi)
         let continuation = self.queue.withLock { queue in
@@ -142,8 +140,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             // A cancel can overtake its add (the task was cancelled as it started): remember it.
             transfer.isCancelled = true
             guard self.active[ObjectIdentifier(transfer)] != nil else { return }
-            self.remove(transfer)
-            transfer.fail(UpstreamError(kind: .cancelled, message: "the response was no longer wanted"))
+            self.end(transfer) { $0.fail(UpstreamError(kind: .cancelled, message: "the response was no longer wanted")) }
         }
     }
 
@@ -155,16 +152,20 @@ final class CurlMultiLoop: @unchecked Sendable {
             ccurl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &userdata)
             guard let userdata else { continue }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-            transfer.complete(with: message.pointee.data.result)
-            self.remove(transfer)
+            let code = message.pointee.data.result
+            self.end(transfer) { $0.complete(with: code) }
         }
     }
 
-    private func remove(_ transfer: CurlTransfer) {
+    /// Takes `transfer` out of curl and the active set, then lets `ending` tell its caller, then frees the
+    /// handle: in that order, so anyone who sees the transfer end also sees it gone from the count, and
+    /// `ending` can still read the handle's info.
+    private func end(_ transfer: CurlTransfer, _ ending: (CurlTransfer) -> Void) {
         self.active.removeValue(forKey: ObjectIdentifier(transfer))
         if let easy = transfer.easy {
             curl_multi_remove_handle(self.multi, easy)
         }
+        ending(transfer)
         transfer.releaseHandle()
     }
 
