@@ -10,22 +10,29 @@ BIN_DIR       = .build/$(BUILD_CONFIG)
 
 # Debian packages: the C libraries the gateway links, and pkg-config to find them.
 APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
+# What the tests add: nginx and openssl serve HTTPS with HTTP/2 to the upstream client's tests.
+TEST_APT_PACKAGES = nginx openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test-setup build run check test unit-test e2e-test clean
+.PHONY: setup test-setup apt-install build run check test unit-test e2e-test clean
 
 setup:
-	@missing=""; for package in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is required (https://swift.org/install)"; exit 1; }
+
+test-setup: setup
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Tests/e2e/requirements.txt
+
+# Installs whichever of $(PACKAGES) are missing.
+apt-install:
+	@missing=""; for package in $(PACKAGES); do \
 		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or newer is required (https://swift.org/install)"; exit 1; }
-
-test-setup: setup
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r Tests/e2e/requirements.txt
 
 build: setup
 	$(SWIFT) build -c $(BUILD_CONFIG)

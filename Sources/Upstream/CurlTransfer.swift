@@ -83,6 +83,9 @@ final class CurlTransfer: @unchecked Sendable {
         set(ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
         let connectTimeout = request.connectTimeout ?? configuration.connectTimeout
         set(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds))
+        if let caBundle = configuration.caBundlePath {
+            set(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle))
+        }
         let proxy = configuration.proxy.proxy(for: request.url)
         set(ccurl_easy_setopt_string(easy, CURLOPT_PROXY, proxy ?? ""))
         if let noProxy = configuration.proxy.noProxy {

@@ -24,17 +24,22 @@ public final class UpstreamClient: Sendable {
         public var maximumCachedConnections: Int
         /// Where requests go through a proxy.
         public var proxy: ProxySettings
+        /// A PEM file of certificate authorities to trust instead of the system's (a corporate CA, a
+        /// test server's own certificate). Defaults to `SSL_CERT_FILE`, as Python's HTTP clients do.
+        public var caBundlePath: String?
 
         public init(
             connectTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(600),
             maximumCachedConnections: Int = 64,
-            proxy: ProxySettings = ProxySettings(environment: ProcessInfo.processInfo.environment)
+            proxy: ProxySettings = ProxySettings(environment: ProcessInfo.processInfo.environment),
+            caBundlePath: String? = ProcessInfo.processInfo.environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         ) {
             self.connectTimeout = connectTimeout
             self.idleTimeout = idleTimeout
             self.maximumCachedConnections = maximumCachedConnections
             self.proxy = proxy
+            self.caBundlePath = caBundlePath
         }
     }
 
