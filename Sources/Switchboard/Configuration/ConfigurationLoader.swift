@@ -180,6 +180,9 @@ private struct Reader {
             case "graceful_shutdown_seconds": settings.gracefulShutdown = try self.duration(value)
             case "upstream_connect_timeout_seconds": settings.upstreamConnectTimeout = try self.duration(value)
             case "upstream_idle_timeout_seconds": settings.upstreamIdleTimeout = try self.duration(value)
+            case "ping_interval_seconds":
+                settings.pingInterval = try self.duration(value)
+                guard settings.pingInterval > .zero else { throw value.error("expected a number of seconds above 0") }
             default: self.ignore(value)
             }
         }
@@ -243,6 +246,7 @@ extension ProviderKind {
         switch self {
         case .anthropic: []
         case .mock: ["mock_response", "mock_delay_ms", "mock_chunk_chars", "mock_tool_call"]
+        case .gemini: []
         }
     }
 }

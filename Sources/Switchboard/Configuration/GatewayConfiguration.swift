@@ -67,6 +67,8 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case anthropic
     /// Answers in-process, for trying things out and for benchmarks.
     case mock
+    /// Google AI Studio's Gemini API, translated to and from Anthropic Messages.
+    case gemini
 }
 
 /// Switchboard's own settings, under `switchboard:` in the YAML.
@@ -80,6 +82,8 @@ public struct ServerSettings: Sendable {
     public var upstreamConnectTimeout: Duration
     /// The longest silence from an upstream while a client waits.
     public var upstreamIdleTimeout: Duration
+    /// How often a streaming client gets an SSE `ping` while a translated upstream is silent.
+    public var pingInterval: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -87,7 +91,8 @@ public struct ServerSettings: Sendable {
         requestBodyLimit: Int = 32 << 20,
         gracefulShutdown: Duration = .seconds(30),
         upstreamConnectTimeout: Duration = .seconds(10),
-        upstreamIdleTimeout: Duration = .seconds(600)
+        upstreamIdleTimeout: Duration = .seconds(600),
+        pingInterval: Duration = .seconds(5)
     ) {
         self.host = host
         self.port = port
@@ -95,5 +100,6 @@ public struct ServerSettings: Sendable {
         self.gracefulShutdown = gracefulShutdown
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamIdleTimeout = upstreamIdleTimeout
+        self.pingInterval = pingInterval
     }
 }

@@ -52,6 +52,8 @@ public struct ExchangeRecord: Sendable {
     public var errorType: String?
     /// The client hung up before the response was complete.
     public var clientDisconnected = false
+    /// What translation had to change, drop or guess.
+    public var translationEvents: [TranslationEvent] = []
 
     public init(requestID: String, method: String, route: String, receivedAt: ContinuousClock.Instant = .now) {
         self.requestID = requestID

@@ -5,9 +5,16 @@ public struct ProviderRegistry: Sendable {
     private let providers: [String: any Provider]
 
     public init(configuration: GatewayConfiguration, upstream: UpstreamClient) {
+        // One signature store for every Gemini route: a conversation may move between them.
+        let signatures = ThoughtSignatures()
         var providers: [String: any Provider] = [:]
         for deployment in configuration.deployments {
-            providers[deployment.origin] = Self.makeProvider(for: deployment, upstream: upstream)
+            providers[deployment.origin] = Self.makeProvider(
+                for: deployment,
+                configuration: configuration,
+                upstream: upstream,
+                signatures: signatures
+            )
         }
         self.providers = providers
     }
@@ -17,10 +24,23 @@ public struct ProviderRegistry: Sendable {
         self.providers[route.deployment.origin]!
     }
 
-    private static func makeProvider(for deployment: ModelDeployment, upstream: UpstreamClient) -> any Provider {
+    private static func makeProvider(
+        for deployment: ModelDeployment,
+        configuration: GatewayConfiguration,
+        upstream: UpstreamClient,
+        signatures: ThoughtSignatures
+    ) -> any Provider {
         switch deployment.provider {
         case .anthropic: AnthropicPassthroughProvider(deployment: deployment, upstream: upstream)
         case .mock: MockProvider(deployment: deployment)
+        case .gemini:
+            GeminiProvider(
+                deployment: deployment,
+                upstream: upstream,
+                signatures: signatures,
+                dropParams: configuration.dropParams,
+                pingInterval: configuration.server.pingInterval
+            )
         }
     }
 }

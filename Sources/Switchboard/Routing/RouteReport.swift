@@ -35,6 +35,7 @@ public struct RouteReport: Sendable {
         switch deployment.provider {
         case .anthropic: deployment.apiBase ?? "https://api.anthropic.com"
         case .mock: "in-process"
+        case .gemini: deployment.apiBase ?? "https://generativelanguage.googleapis.com/v1beta"
         }
     }
 }

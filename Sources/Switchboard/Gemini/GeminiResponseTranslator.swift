@@ -1,0 +1,158 @@
+/// Gemini responses (one, or a stream of chunks) → Anthropic stream events. One per response.
+///
+/// Invariants the client relies on: `message_start` first; blocks indexed from 0, each
+/// start → deltas → stop, never interleaved; a thinking block gets its `signature_delta` before it
+/// stops; tool input always arrives as `input_json_delta` (`{}` when empty); `message_delta` carries
+/// cumulative usage, then `message_stop`. `message_start` waits for the first content, so a response
+/// that fails before any (a malformed call) can be retried without the client noticing.
+struct GeminiResponseTranslator {
+    /// The response ended in a way that must not pass as a normal end of turn.
+    struct MalformedCall: Error {
+        let reason: String
+        let message: String?
+        /// Nothing reached the client yet, so the request may be sent again.
+        let canRetry: Bool
+    }
+
+    private enum OpenBlock {
+        case text(index: Int)
+        case thinking(index: Int, signature: String?)
+    }
+
+    let model: String
+    let declaredTools: Set<String>
+    let signatures: ThoughtSignatures
+
+    private var hasStarted = false
+    private var openBlock: OpenBlock?
+    private var nextIndex = 0
+    private var sawFunctionCall = false
+    private var usage = AnthropicUsage()
+    private var finishReason: String?
+    private var finishMessage: String?
+    private var blockReason: String?
+    private var messageID = Identifiers.message()
+    private(set) var events: [TranslationEvent] = []
+
+    init(model: String, declaredTools: Set<String>, signatures: ThoughtSignatures) {
+        self.model = model
+        self.declaredTools = declaredTools
+        self.signatures = signatures
+    }
+
+    /// Marks an opaque signature for thinking blocks made from Gemini thought summaries: Claude Code
+    /// echoes it, and Switchboard drops those blocks on the way back.
+    static let thoughtSummarySignature = "switchboard.gemini.thought-summary"
+
+    mutating func consume(_ response: GeminiResponse) -> [AnthropicEvent] {
+        if let metadata = response.usageMetadata { self.usage = metadata.anthropicUsage }
+        if let reason = response.promptFeedback?.blockReason { self.blockReason = reason }
+        var output: [AnthropicEvent] = []
+        guard let candidate = response.candidates?.first else { return output }
+        for part in candidate.content?.parts ?? [] {
+            self.translate(part, into: &output)
+        }
+        if let reason = candidate.finishReason {
+            self.finishReason = reason
+            self.finishMessage = candidate.finishMessage
+        }
+        return output
+    }
+
+    /// The closing events, once the upstream has nothing more.
+    mutating func finish() throws -> [AnthropicEvent] {
+        if let reason = self.finishReason, reason == "MALFORMED_FUNCTION_CALL" || reason == "UNEXPECTED_TOOL_CALL" {
+            throw MalformedCall(reason: reason, message: self.finishMessage, canRetry: !self.hasStarted)
+        }
+        guard self.finishReason != nil || self.blockReason != nil else {
+            throw AnthropicError.api("the gemini stream ended without a finish reason (truncated upstream response)", status: 502)
+        }
+        var output: [AnthropicEvent] = []
+        self.startIfNeeded(into: &output)
+        self.closeOpenBlock(into: &output)
+        output.append(.messageDelta(stopReason: self.stopReason, stopSequence: nil, usage: self.usage))
+        output.append(.messageStop)
+        return output
+    }
+
+    private var stopReason: String {
+        if self.blockReason != nil { return "refusal" }
+        switch self.finishReason {
+        case "MAX_TOKENS": return "max_tokens"
+        case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+            "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "LANGUAGE":
+            return "refusal"
+        default:
+            // Gemini says STOP after function calls too; the calls decide.
+            return self.sawFunctionCall ? "tool_use" : "end_turn"
+        }
+    }
+
+    // MARK: - Parts
+
+    private mutating func translate(_ part: GeminiPart, into output: inout [AnthropicEvent]) {
+        if let call = part.functionCall {
+            self.startIfNeeded(into: &output)
+            self.closeOpenBlock(into: &output)
+            if !self.declaredTools.contains(call.name) {
+                self.events.append(TranslationEvent(.unknownTool, call.name))
+            }
+            let id = self.signatures.mintToolUseID(signature: part.thoughtSignature)
+            var arguments = "{}"
+            if let args = call.args, case .object(let object) = args, !object.isEmpty {
+                arguments = (try? args.jsonText()) ?? "{}"
+            }
+            let index = self.nextIndex
+            self.nextIndex += 1
+            output.append(.contentBlockStart(index: index, block: .toolUse(id: id, name: call.name, input: .object([:]))))
+            output.append(.contentBlockDelta(index: index, delta: .inputJSON(arguments)))
+            output.append(.contentBlockStop(index: index))
+            self.sawFunctionCall = true
+            return
+        }
+        guard let text = part.text, !text.isEmpty else { return }  // empty text carries only a signature
+        self.startIfNeeded(into: &output)
+        if part.thought == true {
+            if case .thinking = self.openBlock {} else {
+                self.closeOpenBlock(into: &output)
+                self.openBlock = .thinking(index: self.nextIndex, signature: part.thoughtSignature)
+                output.append(.contentBlockStart(index: self.nextIndex, block: .thinking(thinking: "", signature: "")))
+                self.nextIndex += 1
+            }
+            if case .thinking(let index, _) = self.openBlock {
+                output.append(.contentBlockDelta(index: index, delta: .thinking(text)))
+            }
+        } else {
+            if case .text = self.openBlock {} else {
+                self.closeOpenBlock(into: &output)
+                self.openBlock = .text(index: self.nextIndex)
+                output.append(.contentBlockStart(index: self.nextIndex, block: .text("")))
+                self.nextIndex += 1
+            }
+            if case .text(let index) = self.openBlock {
+                output.append(.contentBlockDelta(index: index, delta: .text(text)))
+            }
+        }
+    }
+
+    private mutating func startIfNeeded(into output: inout [AnthropicEvent]) {
+        guard !self.hasStarted else { return }
+        self.hasStarted = true
+        var startUsage = self.usage
+        startUsage.outputTokens = min(startUsage.outputTokens, 1)
+        output.append(.messageStart(AnthropicMessageResponse(id: self.messageID, model: self.model, usage: startUsage)))
+    }
+
+    private mutating func closeOpenBlock(into output: inout [AnthropicEvent]) {
+        switch self.openBlock {
+        case .text(let index):
+            output.append(.contentBlockStop(index: index))
+        case .thinking(let index, let signature):
+            output.append(.contentBlockDelta(index: index, delta: .signature(signature ?? Self.thoughtSummarySignature)))
+            output.append(.contentBlockStop(index: index))
+        case nil:
+            break
+        }
+        self.openBlock = nil
+    }
+}

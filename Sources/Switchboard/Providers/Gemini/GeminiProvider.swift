@@ -1,0 +1,118 @@
+import Foundation
+import NIOCore
+import Upstream
+
+/// `gemini/<model>`: Google AI Studio's Gemini API, translated both ways.
+///
+/// Requests go to `{api_base}/models/{model}:streamGenerateContent?alt=sse` when the client streams
+/// (`:generateContent` otherwise) with the key in `x-goog-api-key`; `api_base` replaces
+/// `https://generativelanguage.googleapis.com/v1beta`, as in LiteLLM.
+struct GeminiProvider: Provider {
+    static let defaultBase = "https://generativelanguage.googleapis.com/v1beta"
+
+    let deployment: ModelDeployment
+    let upstream: UpstreamClient
+    let signatures: ThoughtSignatures
+    let dropParams: Bool
+    let pingInterval: Duration
+    private let base: String
+    private let apiKey: String?
+
+    init(
+        deployment: ModelDeployment,
+        upstream: UpstreamClient,
+        signatures: ThoughtSignatures,
+        dropParams: Bool,
+        pingInterval: Duration
+    ) {
+        self.deployment = deployment
+        self.upstream = upstream
+        self.signatures = signatures
+        self.dropParams = dropParams
+        self.pingInterval = pingInterval
+        var base = deployment.apiBase ?? Self.defaultBase
+        while base.hasSuffix("/") { base.removeLast() }
+        self.base = base
+        self.apiKey = deployment.apiKey ?? ProcessInfo.processInfo.environment["GEMINI_API_KEY"]
+    }
+
+    func sendMessage(_ call: ProviderCall) async throws -> ProviderReply {
+        let model = Self.bareModel(call.route.upstreamModel)
+        let translator = GeminiRequestTranslator(model: model, dropParams: self.dropParams, signatures: self.signatures)
+        let translation = try translator.translate(call.request)
+        if !translation.events.isEmpty {
+            call.exchange.update { $0.translationEvents += translation.events }
+        }
+        let body = try Self.encode(translation.request)
+        let streaming = call.request.isStreaming
+        let url = "\(self.base)/models/\(model):" + (streaming ? "streamGenerateContent?alt=sse" : "generateContent")
+        let request = UpstreamRequest(method: "POST", url: url, headers: self.headers, body: body)
+
+        call.exchange.mark(.upstreamRequestSent)
+        let first = try await self.open(request)
+        call.exchange.mark(.firstUpstreamByte)
+
+        let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
+        let signatures = self.signatures
+        let events = GeminiEventSequence(
+            first: first,
+            isStreaming: streaming,
+            exchange: call.exchange,
+            reopen: { try await self.open(request) },
+            makeTranslator: { GeminiResponseTranslator(model: model, declaredTools: declared, signatures: signatures) }
+        )
+        guard streaming else { return .events(events) }
+        return .events(KeepAliveEvents(base: events, interval: self.pingInterval))
+    }
+
+    func countTokens(_ call: ProviderCall) async throws -> ProviderReply {
+        let model = Self.bareModel(call.route.upstreamModel)
+        let translator = GeminiRequestTranslator(model: model, dropParams: true, signatures: self.signatures)
+        let body = try Self.encode(try translator.countTokensRequest(call.request))
+        let request = UpstreamRequest(method: "POST", url: "\(self.base)/models/\(model):countTokens", headers: self.headers, body: body)
+        do {
+            let response = try await self.open(request)
+            let counted = try await response.collectBody(upTo: 1 << 20)
+            let total = try JSONDecoder().decode(CountTokensResponse.self, from: Data(counted.readableBytesView)).totalTokens
+            return .tokenCount(total, estimated: false)
+        } catch {
+            // The upstream could not count; an estimate beats failing Claude Code's context accounting.
+            return .tokenCount(TokenEstimator.inputTokens(of: call.request), estimated: true)
+        }
+    }
+
+    private struct CountTokensResponse: Decodable {
+        let totalTokens: Int
+    }
+
+    private var headers: UpstreamHeaders {
+        var headers: UpstreamHeaders = ["content-type": "application/json"]
+        if let apiKey = self.apiKey { headers.add(name: "x-goog-api-key", value: apiKey) }
+        return headers
+    }
+
+    /// Sends `request`; a non-200 answer becomes the Anthropic error Claude Code expects.
+    private func open(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+        let response: UpstreamResponse
+        do {
+            response = try await self.upstream.execute(request)
+        } catch let error as UpstreamError {
+            throw AnthropicError(upstream: error, provider: "gemini")
+        }
+        guard response.status == 200 else {
+            let body = (try? await response.collectBody(upTo: 1 << 20)) ?? ByteBuffer()
+            throw GeminiErrorMapper.map(status: response.status, body: body, retryAfterHeader: response.headers["retry-after"])
+        }
+        return response
+    }
+
+    private static func bareModel(_ model: String) -> String {
+        model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
+    }
+
+    private static func encode(_ value: some Encodable) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return ByteBuffer(bytes: try encoder.encode(value))
+    }
+}
