@@ -9,7 +9,7 @@ struct ConfigurationSource {
     func load(environment: [String: String]) throws -> (ConfigurationLoader.Result, notice: String?) {
         let loader = ConfigurationLoader(environment: environment)
         guard let path = self.path else {
-            let result = try loader.load(yaml: EmbeddedDefaultConfiguration.yaml)
+            let result = try loader.load(yaml: EmbeddedDefaultConfiguration.yaml(environment: environment))
             return (result, EmbeddedDefaultConfiguration.notice(environment: environment))
         }
         let text: String

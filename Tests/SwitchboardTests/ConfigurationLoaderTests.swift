@@ -103,9 +103,9 @@ struct ConfigurationLoaderTests {
         #expect(configuration.server.gracefulShutdown == .milliseconds(2500))
     }
 
-    @Test("the embedded default routes every Claude Code model name to the mock")
+    @Test("without GEMINI_API_KEY the embedded default routes every Claude Code model name to the mock")
     func embeddedDefault() throws {
-        let configuration = try self.loader.load(yaml: EmbeddedDefaultConfiguration.yaml).configuration
+        let configuration = try self.loader.load(yaml: EmbeddedDefaultConfiguration.yaml(environment: [:])).configuration
         let routes = RouteTable(configuration: configuration)
         for name in ["claude-opus-4-1", "claude-sonnet-4-5-20250929", "claude-haiku-4-5", "claude-fable-5", "gemini-2.5-flash"] {
             #expect(routes.resolve(name)?.provider == .mock, "\(name)")
@@ -113,9 +113,23 @@ struct ConfigurationLoaderTests {
         #expect(routes.resolve("claude-haiku-4-5")?.upstreamModel == "claude-haiku-echo")
     }
 
-    @Test("the embedded default says in its log line that answers come from the mock")
+    @Test("with GEMINI_API_KEY the embedded default routes Claude Code's tiers and Gemini names to Gemini")
+    func embeddedDefaultWithKey() throws {
+        let environment = ["GEMINI_API_KEY": "key-from-env"]
+        let loaded = try ConfigurationLoader(environment: environment).load(yaml: EmbeddedDefaultConfiguration.yaml(environment: environment))
+        let routes = RouteTable(configuration: loaded.configuration)
+        #expect(routes.resolve("claude-opus-4-1")?.upstreamModel == "gemini-3.1-pro-preview")
+        #expect(routes.resolve("claude-sonnet-4-5-20250929")?.upstreamModel == "gemini-2.5-pro")
+        #expect(routes.resolve("claude-haiku-4-5")?.upstreamModel == "gemini-2.5-flash")
+        #expect(routes.resolve("gemini-3-flash-preview")?.upstreamModel == "gemini-3-flash-preview")
+        #expect(routes.resolve("anything")?.provider == .gemini)
+        #expect(loaded.configuration.deployments.allSatisfy { $0.apiKey == "key-from-env" })
+        #expect(loaded.warnings.isEmpty)
+    }
+
+    @Test("the embedded default's log line says where answers come from")
     func embeddedDefaultNotice() {
         #expect(EmbeddedDefaultConfiguration.notice(environment: [:]).contains("mock provider"))
-        #expect(EmbeddedDefaultConfiguration.notice(environment: ["GEMINI_API_KEY": "k"]).contains("GEMINI_API_KEY is set"))
+        #expect(EmbeddedDefaultConfiguration.notice(environment: ["GEMINI_API_KEY": "k"]).contains("to Gemini"))
     }
 }

@@ -1,0 +1,95 @@
+import Synchronization
+import Testing
+
+@testable import Switchboard
+
+@Suite("Pings while the upstream is silent")
+struct KeepAliveEventsTests {
+    /// Yields `count` text deltas, `gap` apart.
+    struct SlowEvents: AsyncSequence, Sendable {
+        let count: Int
+        let gap: Duration
+        var cancellations: Cancellations? = nil
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var remaining: Int
+            let gap: Duration
+            let cancellations: Cancellations?
+            mutating func next() async throws -> AnthropicEvent? {
+                guard self.remaining > 0 else { return nil }
+                do {
+                    try await Task.sleep(for: self.gap)
+                } catch {
+                    self.cancellations?.count.add(1, ordering: .relaxed)
+                    throw error
+                }
+                self.remaining -= 1
+                return .contentBlockDelta(index: 0, delta: .text("\(self.remaining)"))
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(remaining: self.count, gap: self.gap, cancellations: self.cancellations)
+        }
+    }
+
+    final class Cancellations: Sendable {
+        let count = Atomic(0)
+    }
+
+    @Test("a ping comes every interval of silence, and every event still arrives in order")
+    func pingsDuringSilence() async throws {
+        let events = KeepAliveEvents(base: SlowEvents(count: 3, gap: .milliseconds(350)), interval: .milliseconds(100))
+        var texts: [String] = []
+        var pings = 0
+        for try await event in events {
+            switch event {
+            case .ping: pings += 1
+            case .contentBlockDelta(_, .text(let text)): texts.append(text)
+            default: Issue.record("unexpected \(event.name)")
+            }
+        }
+        #expect(texts == ["2", "1", "0"])
+        #expect(pings >= 6, "about three pings per 350 ms gap, got \(pings)")
+    }
+
+    @Test("a fast upstream gets no pings")
+    func noPingsWhenBusy() async throws {
+        let events = KeepAliveEvents(base: SlowEvents(count: 50, gap: .zero), interval: .seconds(1))
+        var count = 0
+        for try await event in events {
+            if case .ping = event { Issue.record("no ping expected") }
+            count += 1
+        }
+        #expect(count == 50)
+    }
+
+    @Test("an upstream failure reaches the consumer")
+    func failurePropagates() async throws {
+        struct Broken: AsyncSequence, Sendable {
+            struct AsyncIterator: AsyncIteratorProtocol {
+                mutating func next() async throws -> AnthropicEvent? { throw AnthropicError.api("boom") }
+            }
+            func makeAsyncIterator() -> AsyncIterator { AsyncIterator() }
+        }
+        await #expect(throws: AnthropicError.self) {
+            for try await _ in KeepAliveEvents(base: Broken(), interval: .seconds(1)) {}
+        }
+    }
+
+    @Test("a consumer that stops early cancels the upstream reader (client gone → upstream cancelled)")
+    func earlyStop() async throws {
+        let cancellations = Cancellations()
+        for _ in 0..<20 {
+            let base = SlowEvents(count: 1000, gap: .milliseconds(20), cancellations: cancellations)
+            var iterator = KeepAliveEvents(base: base, interval: .seconds(1)).makeAsyncIterator()
+            _ = try await iterator.next()
+        }
+        var waited = 0
+        while cancellations.count.load(ordering: .relaxed) < 20, waited < 100 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        #expect(cancellations.count.load(ordering: .relaxed) == 20)
+    }
+}
