@@ -600,7 +600,7 @@ public struct GeminiRequestValidator {
                 throw Self.invalidValue(at: "\(path).thinking_budget", expected: "TYPE_INT32", rawBudget)
             }
             guard let bounds = Self.budgetBounds(for: self.model), budget != -1 else { return }
-            guard budget == 0 ? bounds.canDisable : bounds.range.contains(budget) else {
+            guard bounds.range.contains(budget) || (budget == 0 && bounds.canDisable) else {
                 throw Invalid(
                     budget == 0
                         ? "Budget 0 is invalid. This model only works in thinking mode."
@@ -614,7 +614,7 @@ public struct GeminiRequestValidator {
     /// models whose budget is not range-checked here.
     private static func budgetBounds(for model: String) -> (range: ClosedRange<Int>, canDisable: Bool)? {
         if model.hasPrefix("gemini-2.5-flash-lite") { return (512...24576, true) }
-        if model.hasPrefix("gemini-2.5-flash") { return (1...24576, true) }
+        if model.hasPrefix("gemini-2.5-flash") { return (0...24576, true) }
         if model.hasPrefix("gemini-2.5-pro") { return (128...32768, false) }
         return nil
     }

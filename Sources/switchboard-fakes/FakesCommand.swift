@@ -8,7 +8,7 @@ struct FakesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-fakes",
         abstract: "Run a fake upstream on 127.0.0.1 until interrupted.",
-        subcommands: [AnthropicCommand.self]
+        subcommands: [AnthropicCommand.self, GeminiCommand.self]
     )
 }
 
@@ -26,6 +26,28 @@ struct AnthropicCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fake = try await FakeAnthropicServer.start(port: self.port, apiKey: self.apiKey)
+        print("listening on \(fake.baseURL)")
+        fflush(nil)  // flush every stream: the parent reads this line through a pipe
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(3600))
+        }
+    }
+}
+
+struct GeminiCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemini",
+        abstract: "A fake Gemini API (generateContent, streamGenerateContent, countTokens under /v1beta)."
+    )
+
+    @Option(help: "Port on 127.0.0.1 (0 picks one; the chosen port is printed).")
+    var port: Int = 0
+
+    @Option(help: "The only x-goog-api-key the fake accepts.")
+    var apiKey: String = "fake-gemini-key"
+
+    func run() async throws {
+        let fake = try await FakeGeminiServer.start(port: self.port, apiKey: self.apiKey)
         print("listening on \(fake.baseURL)")
         fflush(nil)  // flush every stream: the parent reads this line through a pipe
         while !Task.isCancelled {

@@ -9,7 +9,8 @@ import Synchronization
 import Upstream
 
 /// A gateway built from YAML, with its finished exchanges captured, for tests through the router.
-struct GatewayHarness {
+/// Its upstream client shuts down when the harness goes away.
+final class GatewayHarness: Sendable {
     let gateway: Gateway
     let recorder = ExchangeRecorder()
 
@@ -23,11 +24,14 @@ struct GatewayHarness {
         )
     }
 
-    /// Runs `body` against the router in-process, then shuts the upstream client down.
+    deinit {
+        let upstream = self.gateway.upstream
+        Task { await upstream.shutdown() }
+    }
+
+    /// Runs `body` against the router in-process.
     func test<Value>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let application = Application(router: self.gateway.makeRouter())
-        defer { Task { [upstream = self.gateway.upstream] in await upstream.shutdown() } }
-        return try await application.test(.router, body)
+        try await Application(router: self.gateway.makeRouter()).test(.router, body)
     }
 }
 

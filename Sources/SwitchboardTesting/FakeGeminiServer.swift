@@ -1,0 +1,666 @@
+import Foundation
+import NIOCore
+import Synchronization
+
+/// A fake of the Gemini API (`generativelanguage.googleapis.com/v1beta`), as strict as wire.md §B says
+/// the real one is — the key, the body (`GeminiRequestValidator`), and Gemini 3's thought signatures,
+/// which it issues and then demands back byte for byte — so that Switchboard's Anthropic ⇄ Gemini
+/// translation is tested against the rules rather than against leniency.
+///
+/// It serves `POST /v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` and
+/// `:countTokens`. What a generation answers is scripted by a `fake:` directive in the prompt (see
+/// `script(for:)`); without one it answers `fake-gemini heard: <prompt>`. Every API request is recorded
+/// and served at `GET /_fake/requests`, with counts at `GET /_fake/stats`.
+public final class FakeGeminiServer: Sendable {
+    /// One request as received.
+    public struct Recorded: Sendable {
+        public let method: String
+        public let path: String
+        public let query: String
+        public let headers: [(name: String, value: String)]
+        public let body: ByteBuffer
+    }
+
+    public let server: ScriptedHTTPServer
+    private let apiKey: String
+    private let recorded = Mutex<[Recorded]>([])
+    private let issuedSignatures = Mutex(IssuedSignatures(capacity: 10_000))
+    /// Prompts that already got their one malformed answer (`fake:malformed-once`).
+    private let malformedPrompts = Mutex<Set<String>>([])
+
+    /// `http://127.0.0.1:PORT`, without `/v1beta`.
+    public var baseURL: String { self.server.baseURL }
+    public var requests: [Recorded] { self.recorded.withLock { $0 } }
+    public var acceptedConnections: Int { self.server.acceptedConnections }
+
+    private init(server: ScriptedHTTPServer, apiKey: String) {
+        self.server = server
+        self.apiKey = apiKey
+    }
+
+    /// Starts the fake on 127.0.0.1; it accepts only `apiKey`, in `x-goog-api-key`.
+    public static func start(port: Int = 0, apiKey: String) async throws -> FakeGeminiServer {
+        let box = Mutex<FakeGeminiServer?>(nil)
+        let server = try await ScriptedHTTPServer.start(port: port) { request, writer in
+            guard let fake = box.withLock({ $0 }) else { return }
+            try await fake.handle(request, writer: writer)
+        }
+        let fake = FakeGeminiServer(server: server, apiKey: apiKey)
+        box.withLock { $0 = fake }
+        return fake
+    }
+
+    public func stop() async {
+        await self.server.stop()
+    }
+
+    // MARK: - Exchange
+
+    /// A whole answer, decided before the first byte goes out.
+    private struct Reply: Sendable {
+        var status: Int
+        var contentType: String
+        var chunks: [String]
+        var streamed: Bool
+        /// How long to stay silent before the body (after the head, when streamed).
+        var silence: Duration = .zero
+
+        static func json(_ status: Int, _ object: Any) -> Reply {
+            Reply(status: status, contentType: "application/json; charset=UTF-8", chunks: [FakeGeminiServer.serialize(object)], streamed: false)
+        }
+
+        /// Server-sent events as `?alt=sse` frames them: data lines only, CRLF-terminated, no `[DONE]`.
+        static func events(_ responses: [[String: Any]]) -> Reply {
+            Reply(
+                status: 200,
+                contentType: "text/event-stream",
+                chunks: responses.map { "data: \(FakeGeminiServer.serialize($0))\r\n\r\n" },
+                streamed: true
+            )
+        }
+    }
+
+    private func handle(_ request: ScriptedHTTPServer.Request, writer: ScriptedHTTPServer.ResponseWriter) async throws {
+        if request.path.hasPrefix("/_fake/") {
+            return try await Self.send(self.inspection(request), with: writer)
+        }
+        let query = String(request.uri.drop { $0 != "?" }.dropFirst())
+        let record = Recorded(method: request.method, path: request.path, query: query, headers: request.headers, body: request.body)
+        self.recorded.withLock { $0.append(record) }
+        try await Self.send(self.reply(to: request, query: query), with: writer)
+    }
+
+    private static func send(_ reply: Reply, with writer: ScriptedHTTPServer.ResponseWriter) async throws {
+        guard reply.streamed else {
+            if reply.silence > .zero { try await Task.sleep(for: reply.silence) }
+            return try await writer.respond(status: reply.status, headers: [("content-type", reply.contentType)], body: reply.chunks.joined())
+        }
+        try await writer.writeHead(status: reply.status, headers: [("content-type", reply.contentType)])
+        if reply.silence > .zero { try await Task.sleep(for: reply.silence) }
+        for (index, chunk) in reply.chunks.enumerated() {
+            // A few milliseconds apart, so the client sees the chunks as separate reads.
+            if index > 0 { try await Task.sleep(for: .milliseconds(3)) }
+            try await writer.writeBody(chunk)
+        }
+        try await writer.end()
+    }
+
+    private func inspection(_ request: ScriptedHTTPServer.Request) -> Reply {
+        switch (request.method, request.path) {
+        case ("GET", "/_fake/requests"):
+            let list: [[String: Any]] = self.requests.map { recorded in
+                [
+                    "method": recorded.method,
+                    "path": recorded.path,
+                    "query": recorded.query,
+                    "headers": Dictionary(recorded.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }),
+                    "body": Self.parsedBody(recorded.body),
+                ]
+            }
+            return .json(200, list)
+        case ("GET", "/_fake/stats"):
+            return .json(200, ["connections": self.server.acceptedConnections, "requests": self.requests.count])
+        default:
+            return Self.failure(404, "Method not found.")
+        }
+    }
+
+    // MARK: - Routing
+
+    private struct Route {
+        enum Method: String {
+            case generateContent
+            case streamGenerateContent
+            case countTokens
+        }
+
+        let model: String
+        let method: Method
+
+        /// `/v1beta/models/{model}:{method}`
+        init?(path: String) {
+            let prefix = "/v1beta/models/"
+            guard path.hasPrefix(prefix) else { return nil }
+            let rest = path.dropFirst(prefix.count)
+            guard let colon = rest.lastIndex(of: ":"), let method = Method(rawValue: String(rest[rest.index(after: colon)...])) else {
+                return nil
+            }
+            let model = rest[..<colon]
+            guard !model.isEmpty, !model.contains("/") else { return nil }
+            self.model = String(model)
+            self.method = method
+        }
+    }
+
+    private func reply(to request: ScriptedHTTPServer.Request, query: String) -> Reply {
+        // Clients may percent-encode the colon before the method.
+        let path = request.path.removingPercentEncoding ?? request.path
+        guard request.method == "POST", let route = Route(path: path) else { return Self.failure(404, "Method not found.") }
+        guard request.header("x-goog-api-key") == self.apiKey else {
+            return Self.failure(
+                400,
+                "API key not valid. Please pass a valid API key.",
+                details: [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                        "metadata": ["service": "generativelanguage.googleapis.com"],
+                    ]
+                ]
+            )
+        }
+        guard route.model.hasPrefix("gemini-") else {
+            return Self.failure(
+                404,
+                "models/\(route.model) is not found for API version v1beta, or is not supported for \(route.method.rawValue). Call ListModels to see the list of available models and their supported methods."
+            )
+        }
+        let streamed = route.method == .streamGenerateContent
+        // Without alt=sse the real service streams one JSON array, which Switchboard must never ask for.
+        guard !streamed || Self.queryItems(query).contains(where: { $0.name == "alt" && $0.value == "sse" }) else {
+            return Self.failure(400, "streamGenerateContent is only served with ?alt=sse by this fake; without it the API streams a JSON array.")
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body.readableBytesView)) else {
+            return Self.failure(400, "Invalid JSON payload received. Unexpected token.")
+        }
+        guard let body = parsed as? [String: Any] else {
+            return Self.failure(400, "Invalid JSON payload received. Expected an object.")
+        }
+        if route.method == .countTokens { return Self.countTokens(body, model: route.model) }
+
+        let validator = GeminiRequestValidator(model: route.model, isIssuedSignature: { signature in
+            self.issuedSignatures.withLock { $0.contains(signature) }
+        })
+        if let message = validator.validate(body) { return Self.failure(400, message) }
+        let contents = (body["contents"] as? [Any]) ?? []
+        let thinking = (body["generationConfig"] as? [String: Any])?["thinkingConfig"] as? [String: Any]
+        let promptTokens = request.body.readableBytes / 4
+        let context = Context(
+            model: route.model,
+            streamed: streamed,
+            includeThoughts: thinking?["includeThoughts"] as? Bool == true,
+            promptTokens: promptTokens,
+            cachedTokens: contents.count > 4 ? promptTokens / 2 : 0,
+            responseID: Self.randomID()
+        )
+        return self.render(self.script(for: body), context)
+    }
+
+    private static func queryItems(_ query: String) -> [(name: String, value: String)] {
+        query.split(separator: "&").map { item in
+            let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
+        }
+    }
+
+    /// `{"generateContentRequest": {"model": "models/…", …}}` or `{"contents": […]}`, validated like a
+    /// generation; the count is a quarter of the inner request's bytes.
+    private static func countTokens(_ body: [String: Any], model: String) -> Reply {
+        let validator = GeminiRequestValidator(model: model, purpose: .countTokens)
+        let inner: [String: Any]
+        if let wrapped = body["generateContentRequest"] {
+            if let extra = body.keys.sorted().first(where: { $0 != "generateContentRequest" }) {
+                return failure(400, "Invalid JSON payload received. Unknown name \"\(extra)\": Cannot find field.")
+            }
+            guard let request = wrapped as? [String: Any] else {
+                return failure(400, "Invalid value at 'generate_content_request' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentRequest)")
+            }
+            guard let name = request["model"] as? String, name.hasPrefix("models/") else {
+                return failure(400, "* CountTokensRequest.generate_content_request.model: model is required and must look like \"models/{model}\".")
+            }
+            if let message = validator.validate(request.filter { $0.key != "model" }) { return failure(400, message) }
+            inner = request
+        } else {
+            if let extra = body.keys.sorted().first(where: { $0 != "contents" }) {
+                return failure(400, "Invalid JSON payload received. Unknown name \"\(extra)\": Cannot find field.")
+            }
+            if let message = validator.validate(body) { return failure(400, message) }
+            inner = body
+        }
+        return .json(200, ["totalTokens": serialize(inner).utf8.count / 4])
+    }
+
+    // MARK: - Scripts
+
+    /// What a generation answers, before it is shaped for the model and for streaming.
+    private enum Script {
+        case text(String)
+        case thinking(String)
+        case calls([(name: String, args: [String: Any])])
+        case maxTokens(String)
+        /// A candidate without content: MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL, SAFETY.
+        case empty(finishReason: String, extras: [String: Any])
+        /// The prompt itself blocked: no candidates at all.
+        case blocked
+        case silence(Duration, String)
+        case failure(Reply)
+    }
+
+    /// A `fake:NAME rest-of-line` instruction in the prompt; the first one counts.
+    private struct Directive {
+        let name: String
+        /// The rest of the line after the name, trimmed.
+        let argument: String
+
+        init?(in text: String) {
+            guard let marker = text.range(of: "fake:") else { return nil }
+            let after = text[marker.upperBound...]
+            let name = after.prefix { $0.isLetter || $0 == "-" }
+            guard !name.isEmpty else { return nil }
+            self.name = String(name)
+            self.argument = after[name.endIndex...].prefix { !$0.isNewline }.trimmingCharacters(in: .whitespaces)
+        }
+
+        /// The first word of the argument, cut before any `{`: a function name, a status code, seconds.
+        var firstWord: String? {
+            guard let word = self.argument.split(whereSeparator: \.isWhitespace).first?.prefix(while: { $0 != "{" }), !word.isEmpty else {
+                return nil
+            }
+            return String(word)
+        }
+
+        /// The JSON object in the argument (`fake:call NAME {…}`), up to its balancing brace.
+        var jsonObject: [String: Any]? {
+            guard let start = self.argument.firstIndex(of: "{") else { return nil }
+            var depth = 0
+            var inString = false
+            var escaped = false
+            for index in self.argument[start...].indices {
+                let character = self.argument[index]
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if character == "\"" {
+                        inString = false
+                    }
+                } else if character == "\"" {
+                    inString = true
+                } else if character == "{" {
+                    depth += 1
+                } else if character == "}" {
+                    depth -= 1
+                    if depth == 0 {
+                        let json = Data(self.argument[start...index].utf8)
+                        return (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// Chooses the answer from the prompt — the last user content with text and no function responses
+    /// (Claude Code may append reminder text to a tool-result message; that is not a new prompt).
+    /// A request ending in function responses gets a summary of them, so tool loops end, unless the
+    /// prompt's `fake:chain` still owes its second call.
+    private func script(for body: [String: Any]) -> Script {
+        let contents = (body["contents"] as? [[String: Any]]) ?? []
+        let promptIndex = Self.promptIndex(contents)
+        let prompt = promptIndex.map { Self.texts(of: contents[$0]).joined(separator: "\n") } ?? ""
+        let directive = Directive(in: prompt)
+
+        let results = contents.last.map(Self.functionResponses(of:)) ?? []
+        if !results.isEmpty {
+            let steps = contents[((promptIndex ?? -1) + 1)...].filter(Self.hasFunctionCalls).count
+            if directive?.name == "chain", let name = directive?.firstWord, steps == 1 {
+                return .calls([(name, ["step": 2])])
+            }
+            let rendered = results.map { Self.serialize($0["response"] ?? [String: Any]()) }
+            return .text("fake-gemini got \(results.count) tool results: \(rendered.joined(separator: " "))")
+        }
+
+        let heard = "fake-gemini heard: \(prompt)"
+        guard let directive else { return .text(heard) }
+        let malformed = Script.empty(
+            finishReason: "MALFORMED_FUNCTION_CALL",
+            extras: ["finishMessage": "Malformed function call: print(default_api.fake_tool(x=))"]
+        )
+        switch directive.name {
+        case "thinking":
+            return .thinking(heard)
+        case "call":
+            guard let name = directive.firstWord else { return .text(heard) }
+            return .calls([(name, directive.jsonObject ?? [:])])
+        case "parallel":
+            guard let name = directive.firstWord else { return .text(heard) }
+            return .calls([(name, ["n": 1]), (name, ["n": 2])])
+        case "chain":
+            guard let name = directive.firstWord else { return .text(heard) }
+            return .calls([(name, ["step": 1])])
+        case "error":
+            return .failure(Self.scriptedError(directive.firstWord.flatMap { Int($0) } ?? 500))
+        case "overflow":
+            return .failure(Self.failure(400, "The input token count (1300000) exceeds the maximum number of tokens allowed (1048575)."))
+        case "malformed":
+            return malformed
+        case "malformed-once":
+            let first = self.malformedPrompts.withLock { $0.insert(prompt).inserted }
+            return first ? malformed : .text(heard)
+        case "unexpected-tool":
+            return .empty(finishReason: "UNEXPECTED_TOOL_CALL", extras: [:])
+        case "max-tokens":
+            return .maxTokens("fake-gemini was cut off in the middle of")
+        case "safety":
+            let ratings: [[String: Any]] = [["category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true]]
+            return .empty(finishReason: "SAFETY", extras: ["safetyRatings": ratings])
+        case "blocked":
+            return .blocked
+        case "silence":
+            return .silence(.seconds(directive.firstWord.flatMap { Double($0) } ?? 0), heard)
+        default:
+            // fake:text, fake:stop and anything unknown: the plain answer.
+            return .text(heard)
+        }
+    }
+
+    private static func parts(of content: [String: Any]) -> [[String: Any]] {
+        (content["parts"] as? [[String: Any]]) ?? []
+    }
+
+    private static func texts(of content: [String: Any]) -> [String] {
+        parts(of: content).filter { $0["thought"] as? Bool != true }.compactMap { $0["text"] as? String }.filter { !$0.isEmpty }
+    }
+
+    private static func functionResponses(of content: [String: Any]) -> [[String: Any]] {
+        parts(of: content).compactMap { $0["functionResponse"] as? [String: Any] }
+    }
+
+    private static func hasFunctionCalls(_ content: [String: Any]) -> Bool {
+        parts(of: content).contains { $0["functionCall"] != nil }
+    }
+
+    private static func promptIndex(_ contents: [[String: Any]]) -> Int? {
+        let userTexts = contents.indices.filter { contents[$0]["role"] as? String == "user" && !texts(of: contents[$0]).isEmpty }
+        return userTexts.last { functionResponses(of: contents[$0]).isEmpty } ?? userTexts.last
+    }
+
+    private static let statuses: [Int: String] = [
+        400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
+        500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED",
+    ]
+
+    /// Google's error shape, with the HTTP status equal to `code`.
+    private static func failure(_ code: Int, _ message: String, details: [[String: Any]] = []) -> Reply {
+        var error: [String: Any] = ["code": code, "message": message, "status": statuses[code] ?? "UNKNOWN"]
+        if !details.isEmpty { error["details"] = details }
+        return .json(code, ["error": error])
+    }
+
+    private static func scriptedError(_ code: Int) -> Reply {
+        switch code {
+        case 429:
+            failure(
+                429,
+                "Resource has been exhausted (e.g. check quota).",
+                details: [["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"]]
+            )
+        case 503:
+            failure(503, "The model is overloaded. Please try again later.")
+        case 500:
+            failure(500, "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting")
+        case 403:
+            failure(403, "The caller does not have permission")
+        case 404:
+            failure(404, "Requested entity was not found.")
+        default:
+            failure(code, "fake-gemini scripted error \(code)")
+        }
+    }
+
+    // MARK: - Responses
+
+    private struct Context {
+        let model: String
+        let streamed: Bool
+        let includeThoughts: Bool
+        let promptTokens: Int
+        let cachedTokens: Int
+        /// One id for every chunk of a stream, as the real service sends.
+        let responseID: String
+
+        /// Gemini 3 signs its answers and always reports thinking.
+        var isGemini3: Bool { self.model.hasPrefix("gemini-3") }
+    }
+
+    private enum OutputPart {
+        case thought(String)
+        case text(String)
+        case call(name: String, args: [String: Any], signature: String?)
+        /// Gemini 3's closing part of an answer without calls: empty text carrying the signature.
+        case signature(String)
+
+        var json: [String: Any] {
+            switch self {
+            case .thought(let text):
+                return ["text": text, "thought": true]
+            case .text(let text):
+                return ["text": text]
+            case .call(let name, let args, let signature):
+                // No `id`: the Gemini API usually leaves it out, so the gateway must mint its own.
+                let call: [String: Any] = ["name": name, "args": args]
+                var part: [String: Any] = ["functionCall": call]
+                if let signature { part["thoughtSignature"] = signature }
+                return part
+            case .signature(let signature):
+                return ["text": "", "thoughtSignature": signature]
+            }
+        }
+
+        var isCall: Bool {
+            if case .call = self { return true }
+            return false
+        }
+    }
+
+    private func render(_ script: Script, _ context: Context) -> Reply {
+        switch script {
+        case .failure(let reply):
+            return reply
+        case .text(let text):
+            return self.answer([.text(text)], finishReason: "STOP", context: context)
+        case .thinking(let text):
+            let thoughts: [OutputPart] = context.includeThoughts ? [.thought("Let me think…")] : []
+            return self.answer(thoughts + [.text(text)], finishReason: "STOP", context: context)
+        case .calls(let calls):
+            // Only the first call of a step carries the signature, as with parallel calls on the real API.
+            let parts = calls.enumerated().map { index, call in
+                OutputPart.call(name: call.name, args: call.args, signature: index == 0 && context.isGemini3 ? self.issueSignature() : nil)
+            }
+            return self.answer(parts, finishReason: "STOP", context: context)
+        case .maxTokens(let text):
+            return self.answer([.text(text)], finishReason: "MAX_TOKENS", context: context)
+        case .empty(let finishReason, let extras):
+            return self.answer([], finishReason: finishReason, extras: extras, context: context)
+        case .blocked:
+            let response: [String: Any] = [
+                "promptFeedback": ["blockReason": "SAFETY"],
+                "usageMetadata": Self.usage(of: [], context, generated: false),
+                "modelVersion": context.model,
+                "responseId": context.responseID,
+            ]
+            return context.streamed ? .events([response]) : .json(200, response)
+        case .silence(let delay, let text):
+            var reply = self.answer([.text(text)], finishReason: "STOP", context: context)
+            reply.silence = delay
+            return reply
+        }
+    }
+
+    /// One candidate holding `parts`, whole or — when streamed — as chunks: thoughts first in one,
+    /// text in two or three, each call alone; usage on every chunk, the finish reason on the last.
+    private func answer(_ parts: [OutputPart], finishReason: String, extras: [String: Any] = [:], context: Context) -> Reply {
+        var parts = parts
+        if context.isGemini3, !parts.isEmpty, !parts.contains(where: \.isCall) {
+            parts.append(.signature(self.issueSignature()))
+        }
+        guard context.streamed else {
+            let candidate = Self.candidate(parts, finishReason: finishReason, extras: extras)
+            return .json(200, Self.response(candidate, usage: Self.usage(of: parts, context), context))
+        }
+        let chunks = Self.chunks(of: parts)
+        var responses: [[String: Any]] = []
+        var sent: [OutputPart] = []
+        for (index, chunk) in chunks.enumerated() {
+            sent += chunk
+            let isLast = index == chunks.count - 1
+            let candidate = Self.candidate(chunk, finishReason: isLast ? finishReason : nil, extras: isLast ? extras : [:])
+            responses.append(Self.response(candidate, usage: Self.usage(of: sent, context), context))
+        }
+        return .events(responses)
+    }
+
+    private static func chunks(of parts: [OutputPart]) -> [[OutputPart]] {
+        var chunks: [[OutputPart]] = []
+        let thoughts = parts.filter {
+            if case .thought = $0 { return true }
+            return false
+        }
+        if !thoughts.isEmpty { chunks.append(thoughts) }
+        for part in parts {
+            switch part {
+            case .thought:
+                continue
+            case .text(let text):
+                chunks += pieces(of: text).map { [OutputPart.text($0)] }
+            case .call:
+                chunks.append([part])
+            case .signature:
+                // Rides with the last chunk, where the finish reason is.
+                if chunks.isEmpty { chunks.append([part]) } else { chunks[chunks.count - 1].append(part) }
+            }
+        }
+        return chunks.isEmpty ? [[]] : chunks
+    }
+
+    /// Two or three pieces of a text, as the service streams it.
+    private static func pieces(of text: String) -> [String] {
+        let characters = Array(text)
+        let count = min(3, characters.count)
+        guard count > 1 else { return [text] }
+        let size = (characters.count + count - 1) / count
+        return stride(from: 0, to: characters.count, by: size).map { String(characters[$0..<min($0 + size, characters.count)]) }
+    }
+
+    private static func candidate(_ parts: [OutputPart], finishReason: String?, extras: [String: Any]) -> [String: Any] {
+        var candidate: [String: Any] = ["index": 0]
+        if !parts.isEmpty {
+            let content: [String: Any] = ["role": "model", "parts": parts.map(\.json)]
+            candidate["content"] = content
+        }
+        if let finishReason { candidate["finishReason"] = finishReason }
+        candidate.merge(extras) { $1 }
+        return candidate
+    }
+
+    private static func response(_ candidate: [String: Any], usage: [String: Any], _ context: Context) -> [String: Any] {
+        ["candidates": [candidate], "usageMetadata": usage, "modelVersion": context.model, "responseId": context.responseID]
+    }
+
+    /// Counts for the parts produced so far. Zero counts are left out, as proto3 JSON does, except the
+    /// prompt and the total.
+    private static func usage(of parts: [OutputPart], _ context: Context, generated: Bool = true) -> [String: Any] {
+        var textBytes = 0
+        var calls = 0
+        var thought = false
+        for part in parts {
+            switch part {
+            case .text(let text): textBytes += text.utf8.count
+            case .call: calls += 1
+            case .thought: thought = true
+            case .signature: break
+            }
+        }
+        let candidates = textBytes / 4 + calls
+        let thoughts = generated && (thought || context.isGemini3) ? 12 : 0
+        var usage: [String: Any] = [
+            "promptTokenCount": context.promptTokens,
+            "totalTokenCount": context.promptTokens + candidates + thoughts,
+        ]
+        if context.cachedTokens > 0 { usage["cachedContentTokenCount"] = context.cachedTokens }
+        if candidates > 0 { usage["candidatesTokenCount"] = candidates }
+        if thoughts > 0 { usage["thoughtsTokenCount"] = thoughts }
+        return usage
+    }
+
+    // MARK: - Signatures and ids
+
+    /// Signatures handed out, forgetting the oldest past `capacity` so a long-running fake stays bounded.
+    private struct IssuedSignatures {
+        let capacity: Int
+        private var ring: [String] = []
+        private var oldest = 0
+        private var members: Set<String> = []
+
+        init(capacity: Int) {
+            self.capacity = capacity
+        }
+
+        func contains(_ signature: String) -> Bool {
+            self.members.contains(signature)
+        }
+
+        mutating func insert(_ signature: String) {
+            if self.ring.count < self.capacity {
+                self.ring.append(signature)
+            } else {
+                self.members.remove(self.ring[self.oldest])
+                self.ring[self.oldest] = signature
+                self.oldest = (self.oldest + 1) % self.capacity
+            }
+            self.members.insert(signature)
+        }
+    }
+
+    /// Standard base64 of 40 random bytes, `==`-padded and always holding `+` and `/`, so a gateway that
+    /// carries it through a base64url-only channel is caught unless it converts back exactly.
+    private func issueSignature() -> String {
+        var signature: String
+        repeat {
+            signature = Data((0..<40).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
+        } while !(signature.contains("+") && signature.contains("/"))
+        let issued = signature
+        self.issuedSignatures.withLock { $0.insert(issued) }
+        return issued
+    }
+
+    private static func randomID() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<22).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+    }
+
+    // MARK: - JSON
+
+    private static func serialize(_ object: Any) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private static func parsedBody(_ body: ByteBuffer) -> Any {
+        let data = Data(body.readableBytesView)
+        guard !data.isEmpty else { return NSNull() }
+        return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? String(decoding: data, as: UTF8.self)
+    }
+}
