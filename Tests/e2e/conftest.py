@@ -18,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("SWITCHBOARD_BIN_DIR", ROOT / ".build" / "debug"))
 MASTER_KEY = "sk-e2e-master"
 FAKE_ANTHROPIC_KEY = "sk-e2e-upstream"
+FAKE_GEMINI_KEY = "e2e-gemini-key"
 
 
 def free_port() -> int:
@@ -76,11 +77,10 @@ class Gateway:
         return code
 
 
-@pytest.fixture(scope="session")
-def fake_anthropic():
-    """A fake Anthropic Messages API (SwitchboardTesting), as a process."""
+def start_fake(kind: str, key: str):
+    """A fake upstream from SwitchboardTesting, as a process; yields its base URL."""
     process = subprocess.Popen(
-        [str(BIN_DIR / "switchboard-fakes"), "anthropic", "--port", "0", "--api-key", FAKE_ANTHROPIC_KEY],
+        [str(BIN_DIR / "switchboard-fakes"), kind, "--port", "0", "--api-key", key],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -92,7 +92,17 @@ def fake_anthropic():
 
 
 @pytest.fixture(scope="session")
-def gateway_config(fake_anthropic) -> str:
+def fake_anthropic():
+    yield from start_fake("anthropic", FAKE_ANTHROPIC_KEY)
+
+
+@pytest.fixture(scope="session")
+def fake_gemini():
+    yield from start_fake("gemini", FAKE_GEMINI_KEY)
+
+
+@pytest.fixture(scope="session")
+def gateway_config(fake_anthropic, fake_gemini) -> str:
     return f"""
 model_list:
   - model_name: mock-echo
@@ -112,6 +122,16 @@ model_list:
       model: anthropic/claude-sonnet-4-5-20250929
       api_key: {FAKE_ANTHROPIC_KEY}
       api_base: {fake_anthropic}
+  - model_name: gemini-3-flash-preview
+    litellm_params:
+      model: gemini/gemini-3-flash-preview
+      api_key: {FAKE_GEMINI_KEY}
+      api_base: {fake_gemini}/v1beta
+  - model_name: gemini-2.5-flash
+    litellm_params:
+      model: gemini/gemini-2.5-flash
+      api_key: {FAKE_GEMINI_KEY}
+      api_base: {fake_gemini}/v1beta
 general_settings:
   master_key: {MASTER_KEY}
 """

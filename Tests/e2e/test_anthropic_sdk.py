@@ -109,6 +109,49 @@ def test_count_tokens(client):
     assert upstream.input_tokens > 0
 
 
+@pytest.mark.parametrize("model", ["gemini-2.5-flash", "gemini-3-flash-preview"])
+def test_gemini_tool_loop_with_the_sdk(client, model):
+    tools = [
+        {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "input_schema": {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["C", "F"]}},
+                "required": ["city"],
+                "additionalProperties": False,
+            },
+        }
+    ]
+    messages = [{"role": "user", "content": 'fake:call get_weather {"city":"Paris"}'}]
+    with client.messages.stream(model=model, max_tokens=256, tools=tools, messages=messages) as stream:
+        first = stream.get_final_message()
+    assert first.stop_reason == "tool_use"
+    call = next(block for block in first.content if block.type == "tool_use")
+    assert call.name == "get_weather" and call.input == {"city": "Paris"}
+    assert call.id.startswith("toolu_")
+
+    messages += [
+        {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "18C, sunny"}]},
+    ]
+    second = client.messages.create(model=model, max_tokens=256, tools=tools, messages=messages)
+    assert second.stop_reason == "end_turn"
+    assert "18C, sunny" in second.content[0].text
+
+
+def test_gemini_count_tokens_comes_from_gemini(gateway):
+    response = httpx.post(
+        gateway.url + "/v1/messages/count_tokens",
+        headers={"x-api-key": MASTER_KEY},
+        json={"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "count me on gemini"}]},
+    )
+    assert response.status_code == 200
+    assert response.json()["input_tokens"] > 0
+    assert "x-switchboard-token-count" not in response.headers
+
+
 def test_wrong_key_is_authentication_error(gateway):
     client = anthropic.Anthropic(base_url=gateway.url, api_key="sk-wrong", max_retries=0)
     with pytest.raises(anthropic.AuthenticationError) as raised:
@@ -137,7 +180,7 @@ def test_unknown_model_is_not_found(client):
 
 def test_models_list(client):
     ids = [model.id for model in client.models.list()]
-    assert ids == ["mock-echo", "real-claude", "slow-mock"]
+    assert ids == ["gemini-2.5-flash", "gemini-3-flash-preview", "mock-echo", "real-claude", "slow-mock"]
 
 
 def test_access_log_has_one_json_line_per_request_and_no_key(gateway, client):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import urllib.request
 import pathlib
 import subprocess
 
@@ -53,6 +54,35 @@ def test_claude_default_model_names_route_by_wildcard(gateway, tmp_path):
     assert output["result"] == "which route?"
     entries = [line for line in gateway.log_lines() if line.get("model") == "claude-sonnet-4-5"]
     assert entries and entries[-1]["provider"] == "mock" and entries[-1]["stream"] is True
+
+
+def test_claude_runs_a_tool_loop_on_gemini_3(gateway, fake_gemini, tmp_path):
+    """Gemini 3 asks for Read; Claude Code runs it and sends the result back, which the strict fake
+    accepts only with the call's thought signature byte-exact; then Gemini answers with text."""
+    target = tmp_path / "note.txt"
+    target.write_text("the quick brown fox\n")
+    prompt = 'fake:call Read {"file_path":"%s"}' % target
+    result = run_claude(gateway, prompt, "--model", "gemini-3-flash-preview", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fake-gemini got 1 tool results" in result.stdout
+    assert "the quick brown fox" in result.stdout, "the Read tool's output went back to Gemini"
+
+    with urllib.request.urlopen(fake_gemini + "/_fake/requests") as response:
+        requests = json.load(response)
+    generations = [r for r in requests if "generateContent" in r["path"] or "streamGenerateContent" in r["path"]]
+    last = generations[-1]["body"]
+    call = next(part for content in last["contents"] for part in content["parts"] if "functionCall" in part)
+    assert call["functionCall"]["name"] == "Read"
+    assert call["thoughtSignature"] != "skip_thought_signature_validator", "the real signature, not the dummy"
+    declarations = last["tools"][0]["functionDeclarations"]
+    assert all("$schema" not in d["parametersJsonSchema"] for d in declarations)
+
+
+def test_claude_on_gemini_2_5_answers(gateway, tmp_path):
+    result = run_claude(gateway, "hello gemini", "--model", "gemini-2.5-flash", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().startswith("fake-gemini heard:")
+    assert "hello gemini" in result.stdout
 
 
 def test_claude_with_a_wrong_key_reports_the_authentication_error(gateway, tmp_path):
