@@ -1,0 +1,54 @@
+/// A W3C Trace Context position: the trace a request belongs to and its span in it.
+///
+/// Parsed from an incoming `traceparent` (so the caller's trace continues), or started fresh. Metrics
+/// exemplars carry the trace id, which is how Grafana links a slow bucket to the trace in Jaeger.
+public struct TraceContext: Sendable, Hashable {
+    /// 32 lower-case hex digits, not all zero.
+    public let traceID: String
+    /// 16 lower-case hex digits: this request's own span.
+    public let spanID: String
+    /// The caller's span, when the request arrived with a `traceparent`.
+    public let parentSpanID: String?
+    public let isSampled: Bool
+
+    /// A new trace.
+    public init() {
+        self.traceID = Self.randomHex(bytes: 16)
+        self.spanID = Self.randomHex(bytes: 8)
+        self.parentSpanID = nil
+        self.isSampled = true
+    }
+
+    /// Continues the trace in `traceparent` (`00-<trace>-<parent span>-<flags>`); nil when it is not valid.
+    public init?(traceparent: String) {
+        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count >= 4, fields[0].count == 2, fields[0] != "ff",
+            fields[1].count == 32, fields[2].count == 16, fields[3].count == 2,
+            fields.allSatisfy({ $0.allSatisfy(\.isHexDigit) }),
+            fields[1].contains(where: { $0 != "0" }), fields[2].contains(where: { $0 != "0" }),
+            let flags = UInt8(fields[3], radix: 16)
+        else { return nil }
+        self.traceID = fields[1].lowercased()
+        self.parentSpanID = fields[2].lowercased()
+        self.spanID = Self.randomHex(bytes: 8)
+        self.isSampled = flags & 1 == 1
+    }
+
+    /// `traceparent` for a request this span makes.
+    public var traceparent: String {
+        "00-\(self.traceID)-\(self.spanID)-\(self.isSampled ? "01" : "00")"
+    }
+
+    static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var hex = ""
+        repeat {
+            hex = ""
+            for _ in 0..<bytes {
+                let byte = UInt8.random(in: 0...255, using: &generator)
+                hex += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            }
+        } while hex.allSatisfy { $0 == "0" }
+        return hex
+    }
+}
