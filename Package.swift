@@ -99,6 +99,11 @@ let package = Package(
         ),
 
         .testTarget(
+            name: "TelemetryTests",
+            dependencies: ["Telemetry", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "UpstreamTests",
             dependencies: ["Upstream", "SwitchboardTesting"],
             swiftSettings: swiftSettings

@@ -53,7 +53,7 @@ public enum MetricsExposition {
             let pairs = Array(zip(family.labelNames, labels)).filter { !$0.1.isEmpty }
             switch family.kind {
             case .counter, .gauge:
-                out += sampleName + Self.labelSet(pairs) + " " + Self.number(state.value)
+                out += sampleName + Self.labelSet(pairs) + " " + Self.number(state.value, openMetrics: isOpenMetrics)
                 if isOpenMetrics, let exemplar = state.exemplar { out += Self.exemplar(exemplar) }
                 out += "\n"
             case .histogram:
@@ -65,7 +65,7 @@ public enum MetricsExposition {
                     if isOpenMetrics, let exemplar = state.bucketExemplars[index] { out += Self.exemplar(exemplar) }
                     out += "\n"
                 }
-                out += family.name + "_sum" + Self.labelSet(pairs) + " " + Self.number(state.sum) + "\n"
+                out += family.name + "_sum" + Self.labelSet(pairs) + " " + Self.number(state.sum, openMetrics: isOpenMetrics) + "\n"
                 out += family.name + "_count" + Self.labelSet(pairs) + " \(state.count)\n"
             }
         }
@@ -79,7 +79,7 @@ public enum MetricsExposition {
     private static func exemplar(_ exemplar: Exemplar) -> String {
         var labels = [("trace_id", exemplar.traceID)]
         if let span = exemplar.spanID { labels.append(("span_id", span)) }
-        return " # " + (Self.labelSet(labels).isEmpty ? "{}" : Self.labelSet(labels)) + " " + Self.number(exemplar.value)
+        return " # " + Self.labelSet(labels) + " " + Self.number(exemplar.value, openMetrics: true)
             + " " + Self.number(exemplar.timestamp, openMetrics: true)
     }
 
