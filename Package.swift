@@ -74,7 +74,9 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "Switchboard",
+                "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -43,6 +44,24 @@ struct ServeCommand: AsyncParsableCommand {
         if let host = self.host { configuration.server.host = host }
         if let port = self.port { configuration.server.port = port }
 
+        let prices: PriceTable
+        do {
+            let (table, path) = try PriceTableSource(
+                configuredPath: configuration.server.priceTablePath,
+                configurationPath: self.config
+            ).load()
+            prices = table
+            if let path {
+                logger.info("price table loaded", metadata: ["path": "\(path)"])
+            } else {
+                logger.warning("no price table found (config/prices.yaml): costs count as 0 and as unpriced requests")
+            }
+        } catch let error as ConfigurationError {
+            throw ValidationError("price table: \(error)")
+        }
+        let registry = MetricsRegistry()
+        MetricsSystem.bootstrap(RegistryMetricsFactory(registry: registry))
+
         let upstream = UpstreamClient(
             configuration: .init(
                 connectTimeout: configuration.server.upstreamConnectTimeout,
@@ -53,7 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration,
             upstream: upstream,
             observers: [AccessLog(logger: Logger(label: "switchboard.access"))],
-            logger: logger
+            logger: logger,
+            metricsRegistry: registry,
+            prices: prices
         )
         let address = "\(configuration.server.host):\(configuration.server.port)"
         let models = configuration.deployments.count

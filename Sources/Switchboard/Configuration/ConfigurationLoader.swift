@@ -125,7 +125,8 @@ private struct Reader {
         guard let model else {
             throw params.error("expected model: <provider>/<model>, such as mock/echo or anthropic/claude-sonnet-4-5")
         }
-        for (key, node) in parameterNodes where !model.provider.acceptedParameters.contains(key) {
+        for (key, node) in parameterNodes
+        where !model.provider.acceptedParameters.contains(key) && !ProviderKind.pricingParameters.contains(key) {
             self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
             parameters.removeValue(forKey: key)
         }
@@ -180,6 +181,8 @@ private struct Reader {
             case "graceful_shutdown_seconds": settings.gracefulShutdown = try self.duration(value)
             case "upstream_connect_timeout_seconds": settings.upstreamConnectTimeout = try self.duration(value)
             case "upstream_idle_timeout_seconds": settings.upstreamIdleTimeout = try self.duration(value)
+            case "metrics_require_auth": settings.metricsRequireAuth = try value.bool()
+            case "price_table": settings.priceTablePath = try value.string()
             case "ping_interval_seconds":
                 settings.pingInterval = try self.duration(value)
                 guard settings.pingInterval > .zero else { throw value.error("expected a number of seconds above 0") }
@@ -241,6 +244,9 @@ private struct Reader {
 }
 
 extension ProviderKind {
+    /// LiteLLM's per-deployment price overrides, read for every provider.
+    static let pricingParameters: Set<String> = ["input_cost_per_token", "output_cost_per_token"]
+
     /// The `litellm_params` keys, besides model, api_key and api_base, this provider reads.
     var acceptedParameters: Set<String> {
         switch self {

@@ -84,6 +84,10 @@ public struct ServerSettings: Sendable {
     public var upstreamIdleTimeout: Duration
     /// How often a streaming client gets an SSE `ping` while a translated upstream is silent.
     public var pingInterval: Duration
+    /// Whether `/metrics` needs the master key.
+    public var metricsRequireAuth: Bool
+    /// The price table file; when nil, `config/prices.yaml` is looked for (see docs/metrics.md).
+    public var priceTablePath: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -92,7 +96,9 @@ public struct ServerSettings: Sendable {
         gracefulShutdown: Duration = .seconds(30),
         upstreamConnectTimeout: Duration = .seconds(10),
         upstreamIdleTimeout: Duration = .seconds(600),
-        pingInterval: Duration = .seconds(5)
+        pingInterval: Duration = .seconds(5),
+        metricsRequireAuth: Bool = false,
+        priceTablePath: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -101,5 +107,7 @@ public struct ServerSettings: Sendable {
         self.upstreamConnectTimeout = upstreamConnectTimeout
         self.upstreamIdleTimeout = upstreamIdleTimeout
         self.pingInterval = pingInterval
+        self.metricsRequireAuth = metricsRequireAuth
+        self.priceTablePath = priceTablePath
     }
 }

@@ -33,6 +33,8 @@ struct GeminiResponseTranslator {
     private var blockReason: String?
     private var messageID = Identifiers.message()
     private(set) var events: [TranslationEvent] = []
+    /// Output tokens spent thinking, per the last usage report.
+    private(set) var thinkingTokens = 0
 
     init(model: String, declaredTools: Set<String>, signatures: ThoughtSignatures) {
         self.model = model
@@ -45,7 +47,10 @@ struct GeminiResponseTranslator {
     static let thoughtSummarySignature = "switchboard.gemini.thought-summary"
 
     mutating func consume(_ response: GeminiResponse) -> [AnthropicEvent] {
-        if let metadata = response.usageMetadata { self.usage = metadata.anthropicUsage }
+        if let metadata = response.usageMetadata {
+            self.usage = metadata.anthropicUsage
+            self.thinkingTokens = metadata.thoughtsTokenCount ?? 0
+        }
         if let reason = response.promptFeedback?.blockReason { self.blockReason = reason }
         var output: [AnthropicEvent] = []
         guard let candidate = response.candidates?.first else { return output }

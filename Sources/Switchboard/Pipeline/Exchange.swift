@@ -1,4 +1,6 @@
+import Foundation
 import Synchronization
+import Telemetry
 
 /// The one record of a request's life. Stages write to it as the request passes; when the response
 /// has been written (or the client has gone), the finished ``ExchangeRecord`` goes to every observer:
@@ -31,7 +33,7 @@ public final class Exchange: Sendable {
 public struct ExchangeRecord: Sendable {
     /// Points in a request's life, in the order they normally happen.
     public enum Moment: Sendable, Hashable, CaseIterable {
-        case received, decoded, upstreamRequestSent, firstUpstreamByte, firstToken, finished
+        case received, decoded, upstreamRequestSent, firstUpstreamByte, firstToken, upstreamFinished, finished
     }
 
     public let requestID: String
@@ -39,6 +41,10 @@ public struct ExchangeRecord: Sendable {
     /// The route's template (`/v1/messages`), never the raw path: safe as a label.
     public var route: String
     public var timings: [Moment: ContinuousClock.Instant]
+    /// When the request arrived, in seconds since the Unix epoch (for exemplars and spans).
+    public let startTime: Double
+    /// The trace this request belongs to (continued from `traceparent`, or new).
+    public var trace: TraceContext
 
     public var requestedModel: String?
     public var provider: ProviderKind?
@@ -47,19 +53,40 @@ public struct ExchangeRecord: Sendable {
 
     public var status = 0
     public var usage = AnthropicUsage()
+    /// Output tokens spent thinking (already inside `usage.outputTokens`), when the provider says.
+    public var thinkingTokens = 0
+    /// Estimated cost in USD, from the price table; 0 when the model has no price.
+    public var costUSD = 0.0
+    /// False when the model had no price, so `costUSD` is not an estimate but a gap.
+    public var isPriced = true
     public var stopReason: String?
     /// An Anthropic error type, or the upstream failure's kind, when the request failed.
     public var errorType: String?
+    /// What went wrong upstream, when the upstream failed (`connection_refused`, `http_429`, …).
+    public var upstreamError: String?
     /// The client hung up before the response was complete.
     public var clientDisconnected = false
     /// What translation had to change, drop or guess.
     public var translationEvents: [TranslationEvent] = []
 
-    public init(requestID: String, method: String, route: String, receivedAt: ContinuousClock.Instant = .now) {
+    public init(
+        requestID: String,
+        method: String,
+        route: String,
+        receivedAt: ContinuousClock.Instant = .now,
+        trace: TraceContext = TraceContext()
+    ) {
         self.requestID = requestID
         self.method = method
         self.route = route
         self.timings = [.received: receivedAt]
+        self.startTime = Date().timeIntervalSince1970
+        self.trace = trace
+    }
+
+    /// Seconds from `start` to `end`, when both happened.
+    public func seconds(from start: Moment, to end: Moment) -> Double? {
+        self.duration(from: start, to: end).map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
     }
 
     /// Time from `start` to `end`, when both happened.
@@ -67,6 +94,11 @@ public struct ExchangeRecord: Sendable {
         guard let from = self.timings[start], let to = self.timings[end] else { return nil }
         return to - from
     }
+}
+
+/// Completes a finished record before observers read it (pricing is one). Stages run in order.
+public protocol ExchangeStage: Sendable {
+    func complete(_ record: inout ExchangeRecord)
 }
 
 /// Hears about every finished exchange. Implementations must be quick: they run on the request's task.

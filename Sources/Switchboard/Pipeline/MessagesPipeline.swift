@@ -88,6 +88,7 @@ struct MessagesPipeline: Sendable {
                 return Response(status: .ok, headers: Self.eventStreamHeaders, body: ResponseBody(asyncSequence: body))
             }
             var accumulator = MessageAccumulator()
+            defer { call.exchange.mark(.upstreamFinished) }
             for try await event in events {
                 accounting.observe(event)
                 try accumulator.apply(event)
@@ -107,7 +108,10 @@ struct MessagesPipeline: Sendable {
             }
             let isEventStream = headers[.contentType]?.hasPrefix("text/event-stream") ?? false
             if status >= 400 {
-                call.exchange.update { $0.errorType = AnthropicError.type(forStatus: status) }
+                call.exchange.update { record in
+                    record.errorType = AnthropicError.type(forStatus: status)
+                    record.upstreamError = "http_\(status)"
+                }
             }
             let forwarded = PassthroughBody(body: body, isEventStream: isEventStream, exchange: call.exchange, provider: provider)
             return Response(status: .init(code: status), headers: headers, body: ResponseBody(asyncSequence: forwarded))

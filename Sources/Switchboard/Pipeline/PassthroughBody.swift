@@ -1,7 +1,9 @@
+import Foundation
 import NIOCore
 
-/// Forwards an upstream body unchanged. If the upstream breaks off an event stream, a final
-/// `event: error` tells the client why instead of a silent truncation.
+/// Forwards an upstream body unchanged, reading usage, stop reason and first token off it on the way
+/// (Anthropic's SSE events, or its JSON message) for the ``Exchange``. If the upstream breaks off an
+/// event stream, a final `event: error` tells the client why instead of a silent truncation.
 struct PassthroughBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -16,15 +18,34 @@ struct PassthroughBody: AsyncSequence, Sendable {
         let exchange: Exchange
         let provider: String
         var isFinished = false
+        var decoder = ServerSentEventDecoder()
+        /// A JSON body, kept (up to a bound) to read its usage at the end.
+        var json = ByteBuffer()
 
         mutating func next() async throws -> ByteBuffer? {
             guard !self.isFinished else { return nil }
             do {
-                return try await self.body.next()
+                guard let chunk = try await self.body.next() else {
+                    self.isFinished = true
+                    self.exchange.mark(.upstreamFinished)
+                    if !self.isEventStream { AnthropicUsageReader.readMessage(self.json, into: self.exchange) }
+                    return nil
+                }
+                if self.isEventStream {
+                    for data in self.decoder.append(chunk) { AnthropicUsageReader.readEvent(data, into: self.exchange) }
+                } else if self.json.readableBytes < 4 << 20 {
+                    var copy = chunk
+                    self.json.writeBuffer(&copy)
+                }
+                return chunk
             } catch where self.isEventStream && !(error is CancellationError) {
                 self.isFinished = true
+                self.exchange.mark(.upstreamFinished)
                 let failure = AnthropicError(midStream: error, provider: self.provider)
-                self.exchange.update { $0.errorType = failure.type }
+                self.exchange.update { record in
+                    record.errorType = failure.type
+                    record.upstreamError = record.upstreamError ?? "stream_broken"
+                }
                 return try AnthropicEvent.error(failure).serverSentEvent()
             }
         }
@@ -37,5 +58,58 @@ struct PassthroughBody: AsyncSequence, Sendable {
             exchange: self.exchange,
             provider: self.provider
         )
+    }
+}
+
+/// Reads what accounting needs from Anthropic's own wire format, without changing a byte.
+enum AnthropicUsageReader {
+    private struct Event: Decodable {
+        struct Message: Decodable {
+            var usage: AnthropicUsage?
+            var stopReason: String?
+            enum CodingKeys: String, CodingKey {
+                case usage
+                case stopReason = "stop_reason"
+            }
+        }
+        struct Delta: Decodable {
+            var stopReason: String?
+            enum CodingKeys: String, CodingKey { case stopReason = "stop_reason" }
+        }
+        var type: String
+        var message: Message?
+        var usage: AnthropicUsage?
+        var delta: Delta?
+    }
+
+    static func readEvent(_ data: String, into exchange: Exchange) {
+        guard let event = try? JSONDecoder().decode(Event.self, from: Data(data.utf8)) else { return }
+        switch event.type {
+        case "message_start":
+            if let usage = event.message?.usage { exchange.update { $0.usage = usage } }
+        case "content_block_delta":
+            exchange.mark(.firstToken)
+        case "message_delta":
+            exchange.update { record in
+                if let usage = event.usage {
+                    // message_delta usage is cumulative but may omit the input counts.
+                    record.usage.outputTokens = usage.outputTokens
+                    if usage.inputTokens > 0 { record.usage.inputTokens = usage.inputTokens }
+                    if usage.cacheReadInputTokens > 0 { record.usage.cacheReadInputTokens = usage.cacheReadInputTokens }
+                    if usage.cacheCreationInputTokens > 0 { record.usage.cacheCreationInputTokens = usage.cacheCreationInputTokens }
+                }
+                if let stop = event.delta?.stopReason { record.stopReason = stop }
+            }
+        default:
+            break
+        }
+    }
+
+    static func readMessage(_ body: ByteBuffer, into exchange: Exchange) {
+        guard let message = try? JSONDecoder().decode(Event.Message.self, from: Data(body.readableBytesView)) else { return }
+        exchange.update { record in
+            if let usage = message.usage { record.usage = usage }
+            record.stopReason = message.stopReason
+        }
     }
 }

@@ -22,12 +22,16 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
             guard !self.isFinished else { return nil }
             let event: AnthropicEvent
             do {
-                guard let next = try await self.events.next() else { return nil }
+                guard let next = try await self.events.next() else {
+                    self.accounting.exchange.mark(.upstreamFinished)
+                    return nil
+                }
                 event = next
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 self.isFinished = true
+                self.accounting.exchange.mark(.upstreamFinished)
                 event = .error(AnthropicError(midStream: error, provider: self.provider))
             }
             self.accounting.observe(event)

@@ -8,9 +8,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let masterKey: [UInt8]
+    /// Whether `/metrics` needs the key too (Prometheus then sends it as a bearer token).
+    let protectsMetrics: Bool
 
-    init(masterKey: String) {
+    init(masterKey: String, protectsMetrics: Bool = false) {
         self.masterKey = Array(masterKey.utf8)
+        self.protectsMetrics = protectsMetrics
     }
 
     func handle(
@@ -19,7 +22,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
-        if path == "/health" || path.hasPrefix("/health/") || path == "/api/hello" {
+        if path == "/health" || path.hasPrefix("/health/") || path == "/api/hello" || (path == "/metrics" && !self.protectsMetrics) {
             return try await next(request, context)
         }
         guard let presented = Self.presentedKey(request) else {

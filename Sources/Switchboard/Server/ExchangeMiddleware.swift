@@ -1,12 +1,15 @@
 import HTTPTypes
 import Hummingbird
+import Telemetry
 
 /// Opens each request's ``Exchange`` and closes it once the response is written — or the client has
 /// gone — then hands the finished record to every observer. Outermost, so it sees every response.
 struct ExchangeMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
+    let stages: [any ExchangeStage]
     let observers: [any ExchangeObserver]
+    let live: LiveExchanges
 
     func handle(
         _ request: Request,
@@ -14,8 +17,19 @@ struct ExchangeMiddleware: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let exchange = context.exchange
-        exchange.update { $0.method = request.method.rawValue }
-        var response = try await next(request, context)
+        let incoming = request.headers[HTTPField.Name("traceparent")!].flatMap(TraceContext.init(traceparent:))
+        exchange.update { record in
+            record.method = request.method.rawValue
+            if let incoming { record.trace = incoming }
+        }
+        self.live.begin(exchange)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            self.live.end(exchange)
+            throw error
+        }
         let route = context.endpointPath ?? "unmatched"
         let status = Int(response.status.code)
         exchange.update { record in
@@ -25,23 +39,24 @@ struct ExchangeMiddleware: RouterMiddleware {
         response.headers[HTTPField.Name("request-id")!] = exchange.record.requestID
 
         let body = response.body
-        let observers = self.observers
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             do {
                 try await body.write(writer)
-                Self.finish(exchange, observers: observers, clientDisconnected: false)
+                self.finish(exchange, clientDisconnected: false)
             } catch {
-                Self.finish(exchange, observers: observers, clientDisconnected: true)
+                self.finish(exchange, clientDisconnected: true)
                 throw error
             }
         }
         return response
     }
 
-    private static func finish(_ exchange: Exchange, observers: [any ExchangeObserver], clientDisconnected: Bool) {
+    private func finish(_ exchange: Exchange, clientDisconnected: Bool) {
         exchange.mark(.finished)
-        if clientDisconnected { exchange.update { $0.clientDisconnected = true } }
-        let record = exchange.record
-        for observer in observers { observer.exchangeDidFinish(record) }
+        self.live.end(exchange)
+        var record = exchange.record
+        record.clientDisconnected = clientDisconnected
+        for stage in self.stages { stage.complete(&record) }
+        for observer in self.observers { observer.exchangeDidFinish(record) }
     }
 }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Telemetry
 import Upstream
 
 /// Builds the Hummingbird application: middleware, routes, and the services that live beside it.
@@ -10,17 +11,27 @@ public struct Gateway: Sendable {
     public let upstream: UpstreamClient
     public let observers: [any ExchangeObserver]
     public let logger: Logger
+    public let metricsRegistry: MetricsRegistry
+    public let prices: PriceTable
+    private let live = LiveExchanges()
 
+    /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
+    /// priced from `prices` (with the configuration's per-deployment overrides).
     public init(
         configuration: GatewayConfiguration,
         upstream: UpstreamClient,
         observers: [any ExchangeObserver],
-        logger: Logger
+        logger: Logger,
+        metricsRegistry: MetricsRegistry = MetricsRegistry(),
+        prices: PriceTable = PriceTable()
     ) {
         self.configuration = configuration
         self.upstream = upstream
-        self.observers = observers
         self.logger = logger
+        self.metricsRegistry = metricsRegistry
+        self.prices = prices.applying(overridesFrom: configuration)
+        let metrics = GatewayMetrics(registry: metricsRegistry, live: self.live, version: SwitchboardVersion.current)
+        self.observers = [metrics] + observers
     }
 
     /// The router, for in-process tests and for ``makeApplication(onServerRunning:)``.
@@ -34,13 +45,17 @@ public struct Gateway: Sendable {
         let models = ModelsEndpoint(routes: routes)
 
         let router = Router(context: GatewayRequestContext.self)
+        let metrics = MetricsEndpoint(registry: self.metricsRegistry)
         router.addMiddleware {
-            ExchangeMiddleware(observers: self.observers)
+            ExchangeMiddleware(stages: [PricingStage(table: self.prices)], observers: self.observers, live: self.live)
+            // Hummingbird's own request metrics, through swift-metrics, onto the same registry when bootstrapped.
+            MetricsMiddleware<GatewayRequestContext>()
             AnthropicErrorMiddleware()
             if let masterKey = self.configuration.masterKey {
-                AuthenticationMiddleware(masterKey: masterKey)
+                AuthenticationMiddleware(masterKey: masterKey, protectsMetrics: self.configuration.server.metricsRequireAuth)
             }
         }
+        router.get("/metrics", use: metrics.scrape)
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/health/ready") { _, _ in
             Self.json(#"{"status":"ready","models":\#(self.configuration.deployments.count)}"#)

@@ -47,6 +47,7 @@ struct AnthropicPassthroughProvider: Provider {
         do {
             response = try await self.upstream.execute(UpstreamRequest(method: "POST", url: url, headers: headers, body: body))
         } catch let error as UpstreamError {
+            call.exchange.update { $0.upstreamError = error.kind.description }
             throw AnthropicError(upstream: error, provider: "anthropic")
         }
         call.exchange.mark(.firstUpstreamByte)

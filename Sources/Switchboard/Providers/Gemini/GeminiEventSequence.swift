@@ -61,11 +61,16 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
                 self.ready += try self.translator.finish()
                 self.isFinished = true
                 let events = self.translator.events
-                if !events.isEmpty { self.exchange.update { $0.translationEvents += events } }
+                let thinking = self.translator.thinkingTokens
+                self.exchange.update { record in
+                    record.translationEvents += events
+                    record.thinkingTokens = thinking
+                }
             } catch let malformed as GeminiResponseTranslator.MalformedCall {
                 let detail = "\(malformed.reason): \(malformed.message ?? "")"
                 self.exchange.update { $0.translationEvents.append(TranslationEvent(.malformedCall, detail)) }
                 guard malformed.canRetry, self.attempts < 2 else {
+                    self.exchange.update { $0.upstreamError = "malformed_call" }
                     throw AnthropicError.api(
                         "gemini ended the response with \(malformed.reason)\(self.attempts > 1 ? " twice" : ""); \(malformed.message ?? "no detail")",
                         status: 502

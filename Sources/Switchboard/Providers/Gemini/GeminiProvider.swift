@@ -49,7 +49,7 @@ struct GeminiProvider: Provider {
         let request = UpstreamRequest(method: "POST", url: url, headers: self.headers, body: body)
 
         call.exchange.mark(.upstreamRequestSent)
-        let first = try await self.open(request)
+        let first = try await self.open(request, exchange: call.exchange)
         call.exchange.mark(.firstUpstreamByte)
 
         let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
@@ -58,7 +58,7 @@ struct GeminiProvider: Provider {
             first: first,
             isStreaming: streaming,
             exchange: call.exchange,
-            reopen: { try await self.open(request) },
+            reopen: { [exchange = call.exchange] in try await self.open(request, exchange: exchange) },
             makeTranslator: { GeminiResponseTranslator(model: model, declaredTools: declared, signatures: signatures) }
         )
         guard streaming else { return .events(events) }
@@ -71,7 +71,7 @@ struct GeminiProvider: Provider {
         let body = try Self.encode(try translator.countTokensRequest(call.request))
         let request = UpstreamRequest(method: "POST", url: "\(self.base)/models/\(model):countTokens", headers: self.headers, body: body)
         do {
-            let response = try await self.open(request)
+            let response = try await self.open(request, exchange: nil)
             let counted = try await response.collectBody(upTo: 1 << 20)
             let total = try JSONDecoder().decode(CountTokensResponse.self, from: Data(counted.readableBytesView)).totalTokens
             return .tokenCount(total, estimated: false)
@@ -91,15 +91,18 @@ struct GeminiProvider: Provider {
         return headers
     }
 
-    /// Sends `request`; a non-200 answer becomes the Anthropic error Claude Code expects.
-    private func open(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+    /// Sends `request`; a non-200 answer becomes the Anthropic error Claude Code expects, and the
+    /// upstream failure is noted on `exchange`.
+    private func open(_ request: UpstreamRequest, exchange: Exchange?) async throws -> UpstreamResponse {
         let response: UpstreamResponse
         do {
             response = try await self.upstream.execute(request)
         } catch let error as UpstreamError {
+            exchange?.update { $0.upstreamError = error.kind.description }
             throw AnthropicError(upstream: error, provider: "gemini")
         }
         guard response.status == 200 else {
+            exchange?.update { $0.upstreamError = "http_\(response.status)" }
             let body = (try? await response.collectBody(upTo: 1 << 20)) ?? ByteBuffer()
             throw GeminiErrorMapper.map(status: response.status, body: body, retryAfterHeader: response.headers["retry-after"])
         }

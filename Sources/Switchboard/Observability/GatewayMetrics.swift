@@ -1,0 +1,183 @@
+import Synchronization
+import Telemetry
+import Upstream
+
+/// Every metric Switchboard serves on `/metrics`, fed from finished exchanges (see docs/metrics.md).
+///
+/// OTel GenAI names as Prometheus sees them, with their bucket boundaries, then the gateway's own.
+/// Labels stay bounded: route templates, provider names, status codes, and model names capped at
+/// ``modelLabelLimit`` distinct values (a client can send any name through a wildcard route).
+public final class GatewayMetrics: ExchangeObserver {
+    public let registry: MetricsRegistry
+
+    static let durationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
+    static let tokenBuckets: [Double] = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864]
+    static let timeToFirstTokenBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
+    static let overheadBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
+    static let modelLabelLimit = 200
+
+    private let operationDuration: MetricFamily
+    private let tokenUsage: MetricFamily
+    private let timeToFirstToken: MetricFamily
+    private let requests: MetricFamily
+    private let tokens: MetricFamily
+    private let cost: MetricFamily
+    private let unpriced: MetricFamily
+    private let translationErrors: MetricFamily
+    private let upstreamDuration: MetricFamily
+    private let overhead: MetricFamily
+    private let upstreamErrors: MetricFamily
+    private let clientDisconnects: MetricFamily
+    private let seenModels = Mutex<Set<String>>([])
+
+    public init(registry: MetricsRegistry, live: LiveExchanges, version: String) {
+        self.registry = registry
+        let genAI = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"]
+        self.operationDuration = registry.histogram(
+            "gen_ai_client_operation_duration_seconds",
+            help: "GenAI operation duration: request received to response complete.",
+            unit: "seconds",
+            labels: genAI + ["error_type"],
+            buckets: Self.durationBuckets
+        )
+        self.tokenUsage = registry.histogram(
+            "gen_ai_client_token_usage",
+            help: "Tokens per GenAI operation, by gen_ai_token_type (input includes cached tokens).",
+            labels: genAI + ["gen_ai_token_type"],
+            buckets: Self.tokenBuckets
+        )
+        self.timeToFirstToken = registry.histogram(
+            "gen_ai_server_time_to_first_token_seconds",
+            help: "Time from request received to the first token sent to the client.",
+            unit: "seconds",
+            labels: genAI,
+            buckets: Self.timeToFirstTokenBuckets
+        )
+        self.requests = registry.counter(
+            "switchboard_requests",
+            help: "Requests by route template, provider and HTTP status.",
+            labels: ["route", "provider", "status"]
+        )
+        self.tokens = registry.counter(
+            "switchboard_tokens",
+            help: "Tokens by provider, model and type: input (uncached), output, cache_read, cache_write, thinking (part of output).",
+            labels: ["provider", "model", "type"]
+        )
+        self.cost = registry.counter(
+            "switchboard_cost_usd",
+            help: "Estimated cost in USD from the price table.",
+            labels: ["provider", "model"]
+        )
+        self.unpriced = registry.counter(
+            "switchboard_unpriced_requests",
+            help: "Requests whose model has no price, so their cost counts as 0.",
+            labels: ["provider", "model"]
+        )
+        self.translationErrors = registry.counter(
+            "switchboard_tool_call_translation_errors",
+            help: "Tool-call translation problems by provider and kind.",
+            labels: ["provider", "kind"]
+        )
+        self.upstreamDuration = registry.histogram(
+            "switchboard_upstream_duration_seconds",
+            help: "Time spent on the upstream: request sent to its last byte read.",
+            unit: "seconds",
+            labels: ["provider"],
+            buckets: Self.durationBuckets
+        )
+        self.overhead = registry.histogram(
+            "switchboard_gateway_overhead_seconds",
+            help: "Time inside Switchboard per request, excluding time waiting on the upstream.",
+            unit: "seconds",
+            labels: ["route", "provider"],
+            buckets: Self.overheadBuckets
+        )
+        self.upstreamErrors = registry.counter(
+            "switchboard_upstream_errors",
+            help: "Upstream failures by provider and type (transport kinds, http_<status>, malformed_call).",
+            labels: ["provider", "type"]
+        )
+        self.clientDisconnects = registry.counter(
+            "switchboard_client_disconnects",
+            help: "Responses cut short because the client went away.",
+            labels: ["route"]
+        )
+        let inFlight = registry.gauge("switchboard_in_flight_requests", help: "Requests being served now.")
+        let inFlightStreams = registry.gauge("switchboard_in_flight_streams", help: "Streaming responses open now.")
+        registry.onCollect {
+            let counts = live.counts
+            inFlight.set(to: Double(counts.requests))
+            inFlightStreams.set(to: Double(counts.streams))
+        }
+        registry.gauge("switchboard_build_info", help: "Build information; always 1.", labels: ["version", "curl_version"])
+            .set([version, UpstreamClient.curlVersion], to: 1)
+    }
+
+    public func exchangeDidFinish(_ record: ExchangeRecord) {
+        let provider = record.provider?.rawValue ?? ""
+        let exemplar = { (value: Double) in
+            Exemplar(traceID: record.trace.traceID, spanID: record.trace.spanID, value: value, timestamp: record.startTime)
+        }
+        self.requests.increment([record.route, provider, String(record.status)], exemplar: exemplar(1))
+        if record.clientDisconnected { self.clientDisconnects.increment([record.route]) }
+        guard let kind = record.provider else { return }
+
+        let model = self.bounded(record.upstreamModel ?? "")
+        if let upstreamError = record.upstreamError { self.upstreamErrors.increment([provider, upstreamError]) }
+        for event in record.translationEvents { self.translationErrors.increment([provider, event.kind.rawValue]) }
+        if let upstream = record.seconds(from: .upstreamRequestSent, to: .upstreamFinished) {
+            self.upstreamDuration.observe([provider], upstream, exemplar: exemplar(upstream))
+            if let total = record.seconds(from: .received, to: .finished) {
+                let inside = max(0, total - upstream)
+                self.overhead.observe([record.route, provider], inside, exemplar: exemplar(inside))
+            }
+        }
+
+        let usage = record.usage
+        for (type, count) in [
+            ("input", usage.inputTokens), ("output", usage.outputTokens), ("cache_read", usage.cacheReadInputTokens),
+            ("cache_write", usage.cacheCreationInputTokens), ("thinking", record.thinkingTokens),
+        ] where count > 0 {
+            self.tokens.increment([provider, model, type], by: Double(count))
+        }
+        if record.isPriced {
+            if record.costUSD > 0 { self.cost.increment([provider, model], by: record.costUSD) }
+        } else {
+            self.unpriced.increment([provider, model])
+        }
+
+        // The GenAI operation metrics describe chat calls, not token counting or model listing.
+        guard record.route.hasSuffix("/v1/messages") else { return }
+        let genAI = ["chat", Self.genAIProviderName(kind), self.bounded(record.requestedModel ?? ""), model]
+        if let total = record.seconds(from: .received, to: .finished) {
+            self.operationDuration.observe(genAI + [record.errorType ?? ""], total, exemplar: exemplar(total))
+        }
+        if let first = record.seconds(from: .received, to: .firstToken) {
+            self.timeToFirstToken.observe(genAI, first, exemplar: exemplar(first))
+        }
+        if record.errorType == nil {
+            let input = usage.inputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
+            self.tokenUsage.observe(genAI + ["input"], Double(input))
+            self.tokenUsage.observe(genAI + ["output"], Double(usage.outputTokens))
+        }
+    }
+
+    /// OTel's `gen_ai.provider.name` values.
+    static func genAIProviderName(_ kind: ProviderKind) -> String {
+        switch kind {
+        case .anthropic: "anthropic"
+        case .gemini: "gcp.gemini"
+        case .mock: "switchboard.mock"
+        }
+    }
+
+    /// `name`, or `other` once ``modelLabelLimit`` distinct names have been seen.
+    private func bounded(_ name: String) -> String {
+        self.seenModels.withLock { seen in
+            if seen.contains(name) { return name }
+            guard seen.count < Self.modelLabelLimit else { return "other" }
+            seen.insert(name)
+            return name
+        }
+    }
+}
