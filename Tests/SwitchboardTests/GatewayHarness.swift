@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Switchboard
 import Synchronization
+import Telemetry
 import Upstream
 
 /// A gateway built from YAML, with its finished exchanges captured, for tests through the router.
@@ -14,14 +15,30 @@ final class GatewayHarness: Sendable {
     let gateway: Gateway
     let recorder = ExchangeRecorder()
 
-    init(yaml: String, environment: [String: String] = [:]) throws {
+    let registry = MetricsRegistry()
+
+    init(yaml: String, environment: [String: String] = [:], prices: PriceTable = PriceTable()) throws {
         let configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
         self.gateway = Gateway(
             configuration: configuration,
             upstream: UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none)),
             observers: [self.recorder],
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            metricsRegistry: self.registry,
+            prices: prices
         )
+    }
+
+    /// Runs `body` against the gateway listening on a real socket; it gets the port.
+    func testLive<Value>(_ body: @escaping @Sendable (Int) async throws -> Value) async throws -> Value {
+        try await Application(router: self.gateway.makeRouter()).test(.live) { client in
+            try await body(client.port!)
+        }
+    }
+
+    /// A counter's or gauge's value, or a histogram's count; 0 when the series never was.
+    func metric(_ name: String, _ labels: [String] = []) -> Double {
+        self.registry.family(named: name)?.value(labels) ?? 0
     }
 
     deinit {

@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SwitchboardTesting
+import Telemetry
+import Testing
+import Upstream
+
+@testable import Switchboard
+
+/// A scripted series of requests, then every counter and histogram checked against what happened.
+@Suite("Metrics from a scripted series of requests")
+struct GatewayMetricsTests {
+    static func yaml(_ fake: FakeGeminiServer) -> String {
+        """
+        model_list:
+          - {model_name: echo, litellm_params: {model: mock/echo}}
+          - {model_name: slow, litellm_params: {model: mock/slow, mock_chunk_chars: 1, mock_delay_ms: 50}}
+          - model_name: flash
+            litellm_params:
+              model: gemini/gemini-2.5-flash
+              api_key: k
+              api_base: "\(fake.baseURL)/v1beta"
+              input_cost_per_token: 0.000001
+              output_cost_per_token: 0.000004
+          - {model_name: unpriced, litellm_params: {model: gemini/gemini-9-experimental, api_key: k, api_base: "\(fake.baseURL)/v1beta"}}
+        """
+    }
+
+    @Test("every counter and histogram count equals what happened, and cost equals the price arithmetic")
+    func scriptedSeries() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: "k")
+        let harness = try GatewayHarness(yaml: Self.yaml(fake))
+        let tool = #","tools":[{"name":"Read","input_schema":{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"p":{"type":"string"}}}}]"#
+        @Sendable func body(_ model: String, _ text: String, stream: Bool, extra: String = "") -> String {
+            #"{"model":"\#(model)","max_tokens":64,"stream":\#(stream),"messages":[{"role":"user","content":"\#(text)"}]\#(extra)}"#
+        }
+        let responses = try await harness.test { client in
+            [
+                try await client.post("/v1/messages", body("echo", "one", stream: false)),                // completed
+                try await client.post("/v1/messages", body("flash", "two", stream: true, extra: tool)),  // streamed, schema rewritten
+                try await client.post("/v1/messages", body("flash", "fake:error 503", stream: true)),    // upstream error
+                try await client.post("/v1/messages", body("flash", "fake:malformed", stream: false)),   // malformed twice
+                try await client.post("/v1/messages", body("unpriced", "three", stream: false)),         // no price
+                try await client.post("/v1/messages", "{nope"),                                          // client mistake
+            ]
+        }
+        #expect(responses.map(\.status.code) == [200, 200, 529, 502, 200, 400])
+
+        // Cut by the client: read the start of a slow stream over a real socket, then hang up.
+        try await harness.testLive { port in
+            let client = UpstreamClient(configuration: .init(proxy: .none))
+            let reader = Task {
+                let response = try await client.execute(
+                    UpstreamRequest(method: "POST", url: "http://127.0.0.1:\(port)/v1/messages", body: ByteBuffer(string: body("slow", "a long answer", stream: true)))
+                )
+                var iterator = response.body.makeAsyncIterator()
+                _ = try await iterator.next()
+            }
+            _ = await reader.result
+            await client.shutdown()
+            var waited = 0
+            while harness.metric("switchboard_client_disconnects", ["/v1/messages"]) == 0, waited < 100 {
+                try await Task.sleep(for: .milliseconds(20))
+                waited += 1
+            }
+        }
+
+        let records = harness.recorder.all
+        #expect(records.count == 7)
+        #expect(harness.metric("switchboard_requests", ["/v1/messages", "mock", "200"]) == 2)
+        #expect(harness.metric("switchboard_requests", ["/v1/messages", "gemini", "200"]) == 2)
+        #expect(harness.metric("switchboard_requests", ["/v1/messages", "gemini", "529"]) == 1)
+        #expect(harness.metric("switchboard_requests", ["/v1/messages", "gemini", "502"]) == 1)
+        #expect(harness.metric("switchboard_requests", ["/v1/messages", "", "400"]) == 1)
+        #expect(harness.metric("switchboard_client_disconnects", ["/v1/messages"]) == 1)
+        #expect(harness.metric("switchboard_upstream_errors", ["gemini", "http_503"]) == 1)
+        #expect(harness.metric("switchboard_upstream_errors", ["gemini", "malformed_call"]) == 1)
+        #expect(harness.metric("switchboard_tool_call_translation_errors", ["gemini", "malformed_call"]) == 2)
+        #expect(harness.metric("switchboard_tool_call_translation_errors", ["gemini", "schema_rewritten"]) == 1)
+        #expect(harness.metric("switchboard_unpriced_requests", ["gemini", "gemini-9-experimental"]) == 1)
+
+        // Tokens: the sum of what the records say, per type.
+        let flash = records.filter { $0.upstreamModel == "gemini-2.5-flash" && $0.status == 200 }
+        #expect(flash.count == 1)
+        let usage = try #require(flash.first?.usage)
+        #expect(usage.inputTokens > 0 && usage.outputTokens > 0)
+        #expect(harness.metric("switchboard_tokens", ["gemini", "gemini-2.5-flash", "input"]) == Double(usage.inputTokens))
+        #expect(harness.metric("switchboard_tokens", ["gemini", "gemini-2.5-flash", "output"]) == Double(usage.outputTokens))
+        // $1 per million input, $4 per million output, to the cent (and well beyond).
+        let expectedCost = (Double(usage.inputTokens) * 1 + Double(usage.outputTokens) * 4) / 1_000_000
+        #expect(abs(harness.metric("switchboard_cost_usd", ["gemini", "gemini-2.5-flash"]) - expectedCost) < 1e-12)
+
+        // Histograms: one observation per chat request that reached a provider.
+        let chat = ["chat", "gcp.gemini", "flash", "gemini-2.5-flash"]
+        #expect(harness.metric("gen_ai_client_operation_duration_seconds", chat + [""]) == 1)
+        #expect(harness.metric("gen_ai_client_operation_duration_seconds", chat + ["overloaded_error"]) == 1)
+        #expect(harness.metric("gen_ai_client_operation_duration_seconds", chat + ["api_error"]) == 1)
+        #expect(harness.metric("gen_ai_client_token_usage", chat + ["input"]) == 1)
+        #expect(harness.metric("gen_ai_server_time_to_first_token_seconds", chat) == 1)
+        #expect(harness.metric("gen_ai_server_time_to_first_token_seconds", ["chat", "switchboard.mock", "slow", "slow"]) == 1)
+        #expect(harness.metric("switchboard_upstream_duration_seconds", ["mock"]) == 1, "the cut stream's upstream never finished")
+        #expect(harness.metric("switchboard_gateway_overhead_seconds", ["/v1/messages", "gemini"]) == 3)
+        #expect(harness.metric("switchboard_in_flight_requests") == 0)
+
+        // Exemplars carry the trace ids of the requests.
+        let openMetrics = MetricsExposition.render(harness.registry, format: .openMetrics)
+        for record in records where record.provider != nil {
+            #expect(openMetrics.contains("trace_id=\"\(record.trace.traceID)\""))
+        }
+        await fake.stop()
+    }
+
+    @Test("an incoming traceparent's trace id is the exemplar's")
+    func traceparentContinues() async throws {
+        let harness = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]")
+        _ = try await harness.test { client in
+            try await client.post(
+                "/v1/messages",
+                #"{"model":"echo","max_tokens":8,"messages":[{"role":"user","content":"x"}]}"#,
+                headers: [HTTPField.Name("traceparent")!: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
+            )
+        }
+        #expect(harness.recorder.all.first?.trace.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(MetricsExposition.render(harness.registry, format: .openMetrics).contains(#"trace_id="4bf92f3577b34da6a3ce929d0e0e4736""#))
+    }
+
+    @Test("/metrics negotiates the format and gzips when asked")
+    func endpoint() async throws {
+        let harness = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]\ngeneral_settings: {master_key: sk-k}")
+        let (plain, open, zipped) = try await harness.test { client in
+            (
+                try await client.execute(uri: "/metrics", method: .get),
+                try await client.execute(uri: "/metrics", method: .get, headers: [.accept: "application/openmetrics-text;version=1.0.0"]),
+                try await client.execute(uri: "/metrics", method: .get, headers: [.acceptEncoding: "gzip"])
+            )
+        }
+        #expect(plain.status == .ok, "no key needed unless metrics_require_auth")
+        #expect(plain.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(String(buffer: plain.body).contains("switchboard_build_info{"))
+        #expect(open.headers[.contentType] == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        #expect(String(buffer: open.body).hasSuffix("# EOF\n"))
+        #expect(zipped.headers[.contentEncoding] == "gzip")
+        #expect(Array(zipped.body.readableBytesView.prefix(2)) == [0x1f, 0x8b])
+
+        let locked = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]\ngeneral_settings: {master_key: sk-k}\nswitchboard: {metrics_require_auth: true}")
+        let (denied, allowed) = try await locked.test { client in
+            (
+                try await client.execute(uri: "/metrics", method: .get),
+                try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer sk-k"])
+            )
+        }
+        #expect(denied.status == .unauthorized)
+        #expect(allowed.status == .ok)
+    }
+
+    @Test("prices: the long-context tier, dated ids, overrides, and the shipped table parses")
+    func prices() throws {
+        let table = try PriceTable(yaml: String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/SwitchboardTests/GatewayMetricsTests.swift", with: "config/prices.yaml"), encoding: .utf8))
+        let pro = try #require(table.price(for: "gemini-2.5-pro"))
+        #expect(pro.cost(of: AnthropicUsage(inputTokens: 100_000, outputTokens: 1_000_000)) == 0.125 + 10)
+        let long = AnthropicUsage(inputTokens: 150_000, outputTokens: 0, cacheReadInputTokens: 100_000)
+        let longExpected: Double = (150_000.0 * 2.5 + 100_000.0 * 0.25) / 1_000_000
+        #expect(abs(pro.cost(of: long) - longExpected) < 1e-12, "over 200k, the whole request takes the higher tier")
+        #expect(table.price(for: "claude-sonnet-4-5-20250929")?.input == 3)
+        #expect(table.price(for: "claude-opus-4-1-20250805")?.input == 15)
+        #expect(table.price(for: "models/gemini-2.5-flash")?.output == 2.5)
+        #expect(table.price(for: "gemini-9") == nil)
+        let sonnet = try #require(table.price(for: "claude-sonnet-4-5"))
+        let mixed = AnthropicUsage(inputTokens: 10, outputTokens: 20, cacheCreationInputTokens: 100, cacheReadInputTokens: 1000)
+        let expected: Double = (10.0 * 3 + 20.0 * 15 + 100.0 * 3.75 + 1000.0 * 0.3) / 1_000_000
+        #expect(abs(sonnet.cost(of: mixed) - expected) < 1e-15)
+        #expect(throws: ConfigurationError.self) { try PriceTable(yaml: "m: {input: 1}") }
+    }
+}
