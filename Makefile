@@ -10,8 +10,8 @@ BIN_DIR       = .build/$(BUILD_CONFIG)
 
 # Debian packages: the C libraries the gateway links, and pkg-config to find them.
 APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
-# What the tests add: nginx and openssl serve HTTPS with HTTP/2 to the upstream client's tests.
-TEST_APT_PACKAGES = nginx openssl
+# What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests), Prometheus (scrapes /metrics).
+TEST_APT_PACKAGES = nginx openssl prometheus
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test-setup apt-install build run check test unit-test e2e-test clean

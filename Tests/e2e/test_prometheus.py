@@ -1,0 +1,201 @@
+"""A real Prometheus (Debian's package) scraping a running switchboard: promtool, OpenMetrics,
+PromQL values, exemplars, and every dashboard panel's query."""
+
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import anthropic
+import httpx2 as httpx
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from conftest import FAKE_GEMINI_KEY, MASTER_KEY, ROOT, Gateway, free_port
+
+PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+
+
+@pytest.fixture(scope="module")
+def metrics_gateway(fake_gemini, tmp_path_factory):
+    config = f"""
+model_list:
+  - {{model_name: echo, litellm_params: {{model: mock/echo, mock_chunk_chars: 4}}}}
+  - {{model_name: slow, litellm_params: {{model: mock/slow, mock_chunk_chars: 1, mock_delay_ms: 30}}}}
+  - model_name: flash
+    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+general_settings:
+  master_key: {MASTER_KEY}
+"""
+    gateway = Gateway(config, tmp_path_factory.mktemp("metrics-gateway"))
+    yield gateway
+    assert gateway.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def prometheus(metrics_gateway, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("prometheus")
+    port = free_port()
+    config = directory / "prometheus.yml"
+    config.write_text(
+        f"""
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+storage:
+  exemplars:
+    max_exemplars: 100000
+scrape_configs:
+  - job_name: switchboard
+    static_configs:
+      - targets: ["127.0.0.1:{metrics_gateway.port}"]
+"""
+    )
+    process = subprocess.Popen(
+        [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--enable-feature=exemplar-storage",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(directory / "prometheus.log", "w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def query(prometheus, promql):
+    response = httpx.get(prometheus + "/api/v1/query", params={"query": promql}, timeout=10).json()
+    assert response["status"] == "success", (promql, response)
+    return response["data"]["result"]
+
+
+def scalar(prometheus, promql):
+    result = query(prometheus, promql)
+    return float(result[0]["value"][1]) if result else None
+
+
+def traffic(gateway):
+    """Known traffic: 5 non-streaming and 3 streaming echoes, 2 Gemini calls with a tool schema,
+    one Gemini upstream error, and one stream the client abandons."""
+    client = anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0)
+    output_tokens = 0
+    for index in range(5):
+        message = client.messages.create(model="echo", max_tokens=32, messages=[{"role": "user", "content": f"hello {index}"}])
+        output_tokens += message.usage.output_tokens
+    for index in range(3):
+        with client.messages.stream(model="echo", max_tokens=32, messages=[{"role": "user", "content": f"stream {index}"}]) as stream:
+            output_tokens += stream.get_final_message().usage.output_tokens
+    tools = [{"name": "Read", "input_schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {"p": {"type": "string"}}}}]
+    for index in range(2):
+        message = client.messages.create(model="flash", max_tokens=32, tools=tools, messages=[{"role": "user", "content": f"gemini {index}"}])
+        output_tokens += message.usage.output_tokens
+    with pytest.raises(anthropic.APIStatusError):
+        client.messages.create(model="flash", max_tokens=32, messages=[{"role": "user", "content": "fake:error 503"}])
+    with httpx.stream(
+        "POST",
+        gateway.url + "/v1/messages",
+        headers={"x-api-key": MASTER_KEY},
+        json={"model": "slow", "max_tokens": 64, "stream": True, "messages": [{"role": "user", "content": "abandon me please"}]},
+        timeout=10,
+    ) as response:
+        next(response.iter_bytes())
+    return output_tokens
+
+
+@pytest.fixture(scope="module")
+def after_traffic(metrics_gateway, prometheus):
+    output_tokens = traffic(metrics_gateway)
+    # Wait until Prometheus has scraped the final state twice (so rate() has two samples).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini"})') == 3:
+            break
+        time.sleep(0.5)
+    time.sleep(3)
+    return output_tokens
+
+
+def scrape(gateway, accept=None):
+    headers = {"accept": accept} if accept else {}
+    return httpx.get(gateway.url + "/metrics", headers=headers, timeout=10)
+
+
+def test_promtool_lints_the_text_format(metrics_gateway, after_traffic):
+    text = scrape(metrics_gateway).text
+    result = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_openmetrics_parses_strictly_with_exemplars(metrics_gateway, after_traffic):
+    response = scrape(metrics_gateway, "application/openmetrics-text; version=1.0.0")
+    assert response.headers["content-type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    assert response.text.endswith("# EOF\n")
+    families = {family.name: family for family in text_string_to_metric_families(response.text)}
+    requests = families["switchboard_requests"]
+    assert requests.type == "counter"
+    exemplars = [sample.exemplar for sample in requests.samples if sample.exemplar]
+    assert exemplars and all(len(e.labels["trace_id"]) == 32 for e in exemplars)
+    duration = families["gen_ai_client_operation_duration_seconds"]
+    assert any(sample.exemplar for sample in duration.samples if sample.name.endswith("_bucket"))
+
+
+def test_prometheus_scraped_openmetrics(prometheus, after_traffic):
+    assert scalar(prometheus, 'up{job="switchboard"}') == 1
+    # scrape_samples_scraped > 0 and exemplars stored prove Prometheus took the OpenMetrics body.
+    assert scalar(prometheus, 'scrape_samples_scraped{job="switchboard"}') > 50
+
+
+def test_promql_request_and_token_counts(prometheus, after_traffic):
+    assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="mock",status="200"})') == 9
+    assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="200"})') == 2
+    assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="529"})') == 1
+    assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 1
+    assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1
+    assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total{kind="schema_rewritten"})') == 2
+    # The abandoned stream's tokens are counted too (from its message_start and what it produced).
+    completed = scalar(prometheus, 'sum(gen_ai_client_token_usage_sum{gen_ai_token_type="output", gen_ai_request_model=~"echo|flash"})')
+    assert completed == after_traffic
+    assert scalar(prometheus, 'sum(gen_ai_client_operation_duration_seconds_count{gen_ai_request_model="echo"})') == 8
+    assert scalar(prometheus, 'sum(switchboard_cost_usd_total{model="gemini-2.5-flash"})') > 0
+
+
+def test_exemplars_come_back_from_prometheus(prometheus, after_traffic):
+    now = time.time()
+    response = httpx.get(
+        prometheus + "/api/v1/query_exemplars",
+        params={"query": "gen_ai_client_operation_duration_seconds_bucket", "start": now - 300, "end": now},
+        timeout=10,
+    ).json()
+    assert response["status"] == "success", response
+    exemplars = [e for series in response["data"] for e in series["exemplars"]]
+    assert exemplars, response
+    assert all(len(e["labels"]["trace_id"]) == 32 for e in exemplars)
+
+
+def test_every_dashboard_panel_query_returns_data(prometheus, after_traffic):
+    dashboard = json.loads((ROOT / "dashboards" / "switchboard.json").read_text())
+    failures = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"].replace("$__rate_interval", "1m")
+            response = httpx.get(prometheus + "/api/v1/query", params={"query": expr}, timeout=10).json()
+            if response.get("status") != "success":
+                failures.append((panel["title"], expr, response.get("error")))
+            elif not response["data"]["result"]:
+                failures.append((panel["title"], expr, "no data"))
+    assert not failures, failures
