@@ -36,6 +36,9 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
 
+        // protoc-c output for the OTLP trace protos in otel/proto (regenerate with otel/generate.sh).
+        .target(name: "COTLP", dependencies: ["CProtobufC"]),
+
         // The HTTP client on libcurl's multi interface. Knows nothing of LLM protocols.
         .target(
             name: "Upstream",
@@ -51,6 +54,8 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 "CProtobufC",
+                "COTLP",
+                "Upstream",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -102,7 +107,12 @@ let package = Package(
 
         .testTarget(
             name: "TelemetryTests",
-            dependencies: ["Telemetry", .product(name: "CoreMetrics", package: "swift-metrics")],
+            dependencies: [
+                "Telemetry",
+                "COTLP",
+                "SwitchboardTesting",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
