@@ -11,6 +11,18 @@ public struct TraceContext: Sendable, Hashable {
     public let parentSpanID: String?
     public let isSampled: Bool
 
+    public init(traceID: String, spanID: String, parentSpanID: String?, isSampled: Bool = true) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.isSampled = isSampled
+    }
+
+    /// A span inside this one: same trace, a new span id, this span as its parent.
+    public func child() -> TraceContext {
+        TraceContext(traceID: self.traceID, spanID: Self.randomHex(bytes: 8), parentSpanID: self.spanID, isSampled: self.isSampled)
+    }
+
     /// A new trace.
     public init() {
         self.traceID = Self.randomHex(bytes: 16)

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import Switchboard
 import Telemetry
+import Tracing
 import Upstream
 
 struct ServeCommand: AsyncParsableCommand {
@@ -68,17 +69,36 @@ struct ServeCommand: AsyncParsableCommand {
                 idleTimeout: configuration.server.upstreamIdleTimeout
             )
         )
+        // Traces: OTEL_* variables, with the YAML's endpoint on top; export only when an endpoint is named.
+        var tracing = OTLPExporterConfiguration(environment: environment, serviceVersion: SwitchboardVersion.current)
+        if let endpoint = configuration.server.tracesEndpoint { tracing.endpoint = endpoint }
+        let capture = configuration.server.captureMessageContent
+            || ["true", "span_only", "span_and_event"].contains((environment["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] ?? "").lowercased())
+        let exporter = OTLPHTTPExporter(
+            configuration: tracing,
+            client: upstream,
+            scope: .init(name: "switchboard", version: SwitchboardVersion.current),
+            logger: Logger(label: "switchboard.otlp")
+        )
+        let processor = BatchSpanProcessor(configuration: tracing, registry: registry) { await exporter.export($0) }
+        InstrumentationSystem.bootstrap(SwitchboardTracer(record: processor.onEnd))
+        if let endpoint = tracing.endpoint {
+            logger.notice("exporting traces", metadata: ["endpoint": "\(endpoint)", "capture_message_content": "\(capture)"])
+        }
+
         let gateway = Gateway(
             configuration: configuration,
             upstream: upstream,
             observers: [AccessLog(logger: Logger(label: "switchboard.access"))],
             logger: logger,
             metricsRegistry: registry,
-            prices: prices
+            prices: prices,
+            spans: tracing.endpoint == nil ? nil : processor.onEnd,
+            captureContent: capture
         )
         let address = "\(configuration.server.host):\(configuration.server.port)"
         let models = configuration.deployments.count
-        let application = gateway.makeApplication { _ in
+        let application = gateway.makeApplication(services: [SpanProcessorService(processor: processor)]) { _ in
             logger.notice("listening", metadata: ["address": "\(address)", "models": "\(models)", "curl": "\(UpstreamClient.curlVersion)"])
         }
 

@@ -183,6 +183,14 @@ private struct Reader {
             case "upstream_idle_timeout_seconds": settings.upstreamIdleTimeout = try self.duration(value)
             case "metrics_require_auth": settings.metricsRequireAuth = try value.bool()
             case "price_table": settings.priceTablePath = try value.string()
+            case "tracing":
+                for (option, node) in try value.mapping() {
+                    switch option {
+                    case "otlp_traces_endpoint": settings.tracesEndpoint = try node.string()
+                    case "capture_message_content": settings.captureMessageContent = try node.bool()
+                    default: self.ignore(node)
+                    }
+                }
             case "ping_interval_seconds":
                 settings.pingInterval = try self.duration(value)
                 guard settings.pingInterval > .zero else { throw value.error("expected a number of seconds above 0") }

@@ -88,6 +88,10 @@ public struct ServerSettings: Sendable {
     public var metricsRequireAuth: Bool
     /// The price table file; when nil, `config/prices.yaml` is looked for (see docs/metrics.md).
     public var priceTablePath: String?
+    /// Where spans go (an OTLP/HTTP traces URL); overrides `OTEL_EXPORTER_OTLP_*` when set.
+    public var tracesEndpoint: String?
+    /// Put message content on spans (`gen_ai.input.messages` / `gen_ai.output.messages`).
+    public var captureMessageContent = false
 
     public init(
         host: String = "127.0.0.1",

@@ -2,13 +2,23 @@
 /// they pass, into the ``Exchange``.
 struct EventAccounting: Sendable {
     let exchange: Exchange
+    /// Keep the response text for spans (only when content capture is on).
+    var captureContent = false
 
     func observe(_ event: AnthropicEvent) {
         switch event {
         case .messageStart(let message):
-            self.exchange.update { $0.usage = message.usage }
-        case .contentBlockDelta:
+            self.exchange.update { record in
+                record.usage = message.usage
+                record.responseID = message.id
+            }
+        case .contentBlockStart(_, .toolUse(let id, let name, _)):
+            self.exchange.update { $0.toolCalls.append((id, name)) }
+        case .contentBlockDelta(_, let delta):
             self.exchange.mark(.firstToken)
+            if self.captureContent, case .text(let text) = delta {
+                self.exchange.update { $0.capturedOutput = ($0.capturedOutput ?? "") + text }
+            }
         case .messageDelta(let stopReason, _, let usage):
             self.exchange.update { record in
                 record.usage = usage

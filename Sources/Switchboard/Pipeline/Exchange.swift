@@ -17,6 +17,15 @@ public final class Exchange: Sendable {
         self.state.withLock { change(&$0) }
     }
 
+    /// Opens a new upstream attempt (a CLIENT span) to `url` and returns the `traceparent` to send with it.
+    public func beginUpstreamAttempt(url: String) -> String {
+        self.state.withLock { record in
+            let span = record.trace.child()
+            record.upstreamAttempts.append(UpstreamAttempt(span: span, url: url, start: .now))
+            return span.traceparent
+        }
+    }
+
     /// Stamps `moment` with the current time, unless it was stamped before.
     public func mark(_ moment: ExchangeRecord.Moment) {
         let now = ContinuousClock.now
@@ -68,6 +77,20 @@ public struct ExchangeRecord: Sendable {
     public var clientDisconnected = false
     /// What translation had to change, drop or guess.
     public var translationEvents: [TranslationEvent] = []
+    /// Each call to the upstream: a CLIENT span.
+    public var upstreamAttempts: [UpstreamAttempt] = []
+    /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
+    public var sessionID: String?
+    /// Request parameters spans report.
+    public var maxTokens: Int?
+    public var temperature: Double?
+    /// The response's message id.
+    public var responseID: String?
+    /// Tool calls the response made, by name, in order.
+    public var toolCalls: [(id: String, name: String)] = []
+    /// Message content for spans, only when capture is on (OTel's gen_ai.input/output.messages JSON).
+    public var capturedInput: String?
+    public var capturedOutput: String?
 
     public init(
         requestID: String,
@@ -93,6 +116,19 @@ public struct ExchangeRecord: Sendable {
     public func duration(from start: Moment, to end: Moment) -> Duration? {
         guard let from = self.timings[start], let to = self.timings[end] else { return nil }
         return to - from
+    }
+}
+
+/// One call to an upstream, traced as a CLIENT span.
+public struct UpstreamAttempt: Sendable {
+    public var span: TraceContext
+    public var url: String
+    public var start: ContinuousClock.Instant
+
+    /// Host and port of `url`, for `server.address` / `server.port`.
+    public var server: (address: String, port: Int) {
+        guard let components = URLComponents(string: self.url), let host = components.host else { return (self.url, 0) }
+        return (host, components.port ?? (components.scheme == "https" ? 443 : 80))
     }
 }
 

@@ -9,6 +9,8 @@ struct MessagesPipeline: Sendable {
     let routes: RouteTable
     let providers: ProviderRegistry
     let requestBodyLimit: Int
+    /// Whether message content goes on spans (`gen_ai.input.messages` / `gen_ai.output.messages`).
+    let captureContent: Bool
 
     /// Client headers a provider may pass on.
     private static let forwardedHeaderNames: [HTTPField.Name] = [
@@ -38,9 +40,18 @@ struct MessagesPipeline: Sendable {
         let body = try await self.collectBody(request)
         let decoded = try RequestDecoder.decode(body, requireMaxTokens: !countingTokens)
         exchange.mark(.decoded)
+        let session = SessionIdentifier.find(
+            header: request.headers[HTTPField.Name("x-claude-code-session-id")!],
+            metadata: decoded.metadata
+        )
+        let captured = self.captureContent ? ContentCapture.inputMessages(of: decoded) : nil
         exchange.update { record in
             record.requestedModel = decoded.model
             record.isStreaming = !countingTokens && decoded.isStreaming
+            record.sessionID = session
+            record.maxTokens = decoded.maxTokens
+            record.temperature = decoded.temperature
+            record.capturedInput = captured
         }
 
         guard let route = self.routes.resolve(decoded.model) else {
@@ -82,7 +93,7 @@ struct MessagesPipeline: Sendable {
         let provider = call.route.provider.rawValue
         switch reply {
         case .events(let events):
-            let accounting = EventAccounting(exchange: call.exchange)
+            let accounting = EventAccounting(exchange: call.exchange, captureContent: self.captureContent)
             if call.request.isStreaming {
                 let body = ServerSentEventBody(events: events, accounting: accounting, provider: provider)
                 return Response(status: .ok, headers: Self.eventStreamHeaders, body: ResponseBody(asyncSequence: body))

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Telemetry
+import Tracing
 
 /// Opens each request's ``Exchange`` and closes it once the response is written — or the client has
 /// gone — then hands the finished record to every observer. Outermost, so it sees every response.
@@ -23,9 +24,14 @@ struct ExchangeMiddleware: RouterMiddleware {
             if let incoming { record.trace = incoming }
         }
         self.live.begin(exchange)
+        // Spans libraries start while serving this request (through swift-distributed-tracing) nest under it.
+        var instrumentation = InstrumentationContext.current ?? .topLevel
+        instrumentation.traceContext = exchange.record.trace
         var response: Response
         do {
-            response = try await next(request, context)
+            response = try await InstrumentationContext.$current.withValue(instrumentation) {
+                try await next(request, context)
+            }
         } catch {
             self.live.end(exchange)
             throw error

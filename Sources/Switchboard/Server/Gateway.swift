@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Telemetry
 import Upstream
 
@@ -13,6 +14,8 @@ public struct Gateway: Sendable {
     public let logger: Logger
     public let metricsRegistry: MetricsRegistry
     public let prices: PriceTable
+    /// Whether message content goes on spans.
+    public let captureContent: Bool
     private let live = LiveExchanges()
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
@@ -23,15 +26,19 @@ public struct Gateway: Sendable {
         observers: [any ExchangeObserver],
         logger: Logger,
         metricsRegistry: MetricsRegistry = MetricsRegistry(),
-        prices: PriceTable = PriceTable()
+        prices: PriceTable = PriceTable(),
+        spans: (@Sendable (SpanData) -> Void)? = nil,
+        captureContent: Bool = false
     ) {
         self.configuration = configuration
         self.upstream = upstream
         self.logger = logger
         self.metricsRegistry = metricsRegistry
         self.prices = prices.applying(overridesFrom: configuration)
+        self.captureContent = captureContent
         let metrics = GatewayMetrics(registry: metricsRegistry, live: self.live, version: SwitchboardVersion.current)
-        self.observers = [metrics] + observers
+        let tracing: [any ExchangeObserver] = spans.map { [TracingObserver(record: $0)] } ?? []
+        self.observers = [metrics] + tracing + observers
     }
 
     /// The router, for in-process tests and for ``makeApplication(onServerRunning:)``.
@@ -40,7 +47,8 @@ public struct Gateway: Sendable {
         let pipeline = MessagesPipeline(
             routes: routes,
             providers: ProviderRegistry(configuration: self.configuration, upstream: self.upstream),
-            requestBodyLimit: self.configuration.server.requestBodyLimit
+            requestBodyLimit: self.configuration.server.requestBodyLimit,
+            captureContent: self.captureContent
         )
         let models = ModelsEndpoint(routes: routes)
 
@@ -71,14 +79,16 @@ public struct Gateway: Sendable {
     }
 
     /// The application, listening where the configuration says.
+    /// `services` run beside the server and stop after it, in reverse order, before the upstream client.
     public func makeApplication(
+        services: [any Service] = [],
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let server = self.configuration.server
         return Application(
             router: self.makeRouter(),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "switchboard"),
-            services: [UpstreamClientService(client: self.upstream)],
+            services: [UpstreamClientService(client: self.upstream)] + services,
             onServerRunning: onServerRunning,
             logger: self.logger
         )

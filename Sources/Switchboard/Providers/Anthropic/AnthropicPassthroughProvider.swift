@@ -43,6 +43,7 @@ struct AnthropicPassthroughProvider: Provider {
         let url = self.base + path + (call.query.map { "?\($0)" } ?? "")
 
         call.exchange.mark(.upstreamRequestSent)
+        headers.add(name: "traceparent", value: call.exchange.beginUpstreamAttempt(url: url))
         let response: UpstreamResponse
         do {
             response = try await self.upstream.execute(UpstreamRequest(method: "POST", url: url, headers: headers, body: body))

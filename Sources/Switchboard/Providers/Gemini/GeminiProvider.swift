@@ -94,6 +94,10 @@ struct GeminiProvider: Provider {
     /// Sends `request`; a non-200 answer becomes the Anthropic error Claude Code expects, and the
     /// upstream failure is noted on `exchange`.
     private func open(_ request: UpstreamRequest, exchange: Exchange?) async throws -> UpstreamResponse {
+        var request = request
+        if let exchange {
+            request.headers.add(name: "traceparent", value: exchange.beginUpstreamAttempt(url: request.url))
+        }
         let response: UpstreamResponse
         do {
             response = try await self.upstream.execute(request)
