@@ -117,6 +117,7 @@ let package = Package(
                 "COTLP",
                 "SwitchboardTesting",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -31,6 +31,7 @@ public struct TracingObserver: ExchangeObserver {
         server["http.route"] = .string(exchange.route)
         server["http.response.status_code"] = .int(Int64(exchange.status))
         server["switchboard.request_id"] = .string(exchange.requestID)
+        if let agent = exchange.userAgent { server["user_agent.original"] = .string(agent) }
         if let error = exchange.errorType { server["error.type"] = .string(error) }
         if exchange.clientDisconnected { server["switchboard.client_disconnected"] = .bool(true) }
         let isServerError = exchange.status >= 500

@@ -81,6 +81,8 @@ public struct ExchangeRecord: Sendable {
     public var upstreamAttempts: [UpstreamAttempt] = []
     /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
     public var sessionID: String?
+    /// The client's `User-Agent`.
+    public var userAgent: String?
     /// Request parameters spans report.
     public var maxTokens: Int?
     public var temperature: Double?

@@ -19,8 +19,10 @@ struct ExchangeMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let exchange = context.exchange
         let incoming = request.headers[HTTPField.Name("traceparent")!].flatMap(TraceContext.init(traceparent:))
+        let userAgent = request.headers[.userAgent]
         exchange.update { record in
             record.method = request.method.rawValue
+            record.userAgent = userAgent
             if let incoming { record.trace = incoming }
         }
         self.live.begin(exchange)

@@ -1,0 +1,159 @@
+"""Spans over OTLP/HTTP protobuf from a running switchboard, decoded independently, for a real
+Claude Code session through Switchboard to the fake Gemini."""
+
+import json
+import time
+import urllib.request
+
+import anthropic
+import httpx2 as httpx
+import pytest
+
+from conftest import FAKE_GEMINI_KEY, MASTER_KEY, Gateway
+from otlp_receiver import OTLPReceiver
+from test_claude_code import run_claude
+
+SERVER, CLIENT = 2, 3
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    running = OTLPReceiver()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def traced_gateway(fake_gemini, receiver, tmp_path_factory):
+    config = f"""
+model_list:
+  - model_name: gemini-3-flash-preview
+    litellm_params: {{model: gemini/gemini-3-flash-preview, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+general_settings:
+  master_key: {MASTER_KEY}
+"""
+    gateway = Gateway(
+        config,
+        tmp_path_factory.mktemp("traced"),
+        env={
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+            "OTEL_SERVICE_NAME": "switchboard-e2e",
+            "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true",
+        },
+    )
+    yield gateway
+    assert gateway.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def session(traced_gateway, fake_gemini, receiver, tmp_path_factory):
+    """A Claude Code tool loop, an SDK call, and a request continuing a caller's trace."""
+    tmp_path = tmp_path_factory.mktemp("claude")
+    target = tmp_path / "note.txt"
+    target.write_text("traced content\n")
+    result = run_claude(
+        traced_gateway, 'fake:call Read {"file_path":"%s"}' % target, "--model", "gemini-3-flash-preview", tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    client = anthropic.Anthropic(base_url=traced_gateway.url, api_key=MASTER_KEY, max_retries=0)
+    message = client.messages.create(
+        model="gemini-3-flash-preview", max_tokens=64, messages=[{"role": "user", "content": "count my tokens"}]
+    )
+
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    response = httpx.post(
+        traced_gateway.url + "/v1/messages",
+        headers={"x-api-key": MASTER_KEY, "traceparent": f"00-{caller_trace}-{caller_span}-01"},
+        json={"model": "gemini-3-flash-preview", "max_tokens": 16, "messages": [{"role": "user", "content": "continue my trace"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        spans = receiver.snapshot()
+        if sum(1 for span in spans if span["kind"] == CLIENT) >= 4 and any(s["trace_id"] == caller_trace for s in spans):
+            break
+        time.sleep(0.2)
+    return {"message": message, "caller": (caller_trace, caller_span), "spans": receiver.snapshot()}
+
+
+def test_span_tree_server_with_client_children(session):
+    spans = session["spans"]
+    by_id = {span["span_id"]: span for span in spans}
+    clients = [span for span in spans if span["kind"] == CLIENT]
+    assert len(clients) >= 4
+    for span in clients:
+        parent = by_id.get(span["parent_span_id"])
+        assert parent is not None and parent["kind"] == SERVER, span
+        assert parent["trace_id"] == span["trace_id"]
+        assert parent["start"] <= span["start"] <= span["end"] <= parent["end"]
+    servers = [span for span in spans if span["kind"] == SERVER and span["attributes"].get("http.route") == "/v1/messages"]
+    assert all(span["name"] == "POST /v1/messages" for span in servers)
+    assert all(span["resource"]["service.name"] == "switchboard-e2e" for span in spans)
+
+
+def test_genai_attributes_and_usage_match_the_response(session):
+    message = session["message"]
+    response_spans = [s for s in session["spans"] if s["kind"] == CLIENT and s["attributes"].get("gen_ai.response.id") == message.id]
+    assert len(response_spans) == 1
+    attributes = response_spans[0]["attributes"]
+    assert response_spans[0]["name"] == "chat gemini-3-flash-preview"
+    assert attributes["gen_ai.operation.name"] == "chat"
+    assert attributes["gen_ai.provider.name"] == "gcp.gemini"
+    assert attributes["gen_ai.request.model"] == "gemini-3-flash-preview"
+    assert attributes["gen_ai.response.model"] == "gemini-3-flash-preview"
+    assert attributes["gen_ai.response.finish_reasons"] == ["end_turn"]
+    assert attributes["gen_ai.request.max_tokens"] == 64
+    assert attributes["server.address"] == "127.0.0.1"
+    assert attributes["server.port"] > 0
+    usage = message.usage
+    total_input = usage.input_tokens + (usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+    assert attributes["gen_ai.usage.input_tokens"] == total_input
+    assert attributes["gen_ai.usage.output_tokens"] == usage.output_tokens
+    assert "switchboard.cost_usd" in attributes
+    inputs = json.loads(attributes["gen_ai.input.messages"])
+    assert inputs[-1]["parts"][0]["content"] == "count my tokens"
+    outputs = json.loads(attributes["gen_ai.output.messages"])
+    assert outputs[0]["finish_reason"] == "stop"
+
+
+def test_claude_code_session_id_on_every_span_and_tool_calls_as_events(session):
+    spans = session["spans"]
+    claude_traces = {s["trace_id"] for s in spans if s["kind"] == SERVER and str(s["attributes"].get("user_agent.original", "")).startswith("claude-cli")}
+    assert len(claude_traces) >= 2, "the tool loop is two requests"
+    claude_spans = [s for s in spans if s["trace_id"] in claude_traces]
+    session_ids = {s["attributes"].get("session.id") for s in claude_spans}
+    assert len(session_ids) == 1 and None not in session_ids, session_ids
+    assert all(s["attributes"]["gen_ai.conversation.id"] in session_ids for s in claude_spans)
+    tool_events = [e for s in claude_spans for e in s["events"] if e["name"] == "gen_ai.tool.call"]
+    assert any(e["attributes"]["gen_ai.tool.name"] == "Read" for e in tool_events)
+    translation = [e for s in claude_spans for e in s["events"] if e["name"] == "switchboard.tool_call_translation"]
+    assert any(e["attributes"]["switchboard.translation.kind"] == "schema_rewritten" for e in translation)
+
+
+def test_caller_trace_continues_and_is_injected_upstream(session, fake_gemini):
+    caller_trace, caller_span = session["caller"]
+    spans = [s for s in session["spans"] if s["trace_id"] == caller_trace]
+    server = next(s for s in spans if s["kind"] == SERVER)
+    client = next(s for s in spans if s["kind"] == CLIENT)
+    assert server["parent_span_id"] == caller_span
+    with urllib.request.urlopen(fake_gemini + "/_fake/requests") as response:
+        requests = json.load(response)
+    sent = [r for r in requests if caller_trace in json.dumps(r.get("headers", {}))]
+    assert sent, "the upstream request carries the trace"
+    headers = {k.lower(): v for k, v in (sent[-1]["headers"].items() if isinstance(sent[-1]["headers"], dict) else sent[-1]["headers"])}
+    assert headers["traceparent"] == f"00-{caller_trace}-{client['span_id']}-01"
+
+
+def test_metrics_exemplars_are_exported_traces(session, traced_gateway, receiver):
+    text = httpx.get(traced_gateway.url + "/metrics", headers={"accept": "application/openmetrics-text"}).text
+    exemplar_traces = {part.split('"')[1] for part in text.split("trace_id=")[1:]}
+    assert len(exemplar_traces) >= 4
+    # Every exemplar names a request that finished before this scrape; its spans leave within the
+    # schedule delay (200 ms here).
+    time.sleep(1)
+    exported = {span["trace_id"] for span in receiver.snapshot()}
+    assert exemplar_traces <= exported, exemplar_traces - exported
