@@ -10,11 +10,12 @@ BIN_DIR       = .build/$(BUILD_CONFIG)
 
 # Debian packages: the C libraries the gateway links, and pkg-config to find them.
 APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
-# What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests), Prometheus (scrapes /metrics).
-TEST_APT_PACKAGES = nginx openssl prometheus
+# What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests, and the bench's fake Gemini),
+# Prometheus (scrapes /metrics), wrk (the bench smoke).
+TEST_APT_PACKAGES = nginx openssl prometheus wrk
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup test-setup apt-install build run check test unit-test e2e-test clean
+.PHONY: setup test-setup apt-install build run check test unit-test e2e-test bench bench-smoke clean
 
 setup:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -45,13 +46,21 @@ check: build
 
 test: test-setup
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory unit-test e2e-test
+	$(MAKE) --no-print-directory unit-test e2e-test bench-smoke
 
 unit-test:
 	$(SWIFT) test --skip-build
 
 e2e-test:
 	cd Tests/e2e && SWITCHBOARD_BIN_DIR=$(CURDIR)/.build/debug $(PYTHON) -m pytest -p no:cacheprovider -q
+
+# The benchmark beside LiteLLM (minutes; release build); writes docs/performance.md. Not a test.
+bench: test-setup
+	Tests/bench/run.sh
+
+# A seconds-long run of the benchmark harness on the debug build, so it cannot rot.
+bench-smoke:
+	Tests/bench/run.sh --smoke
 
 clean:
 	rm -rf .build
