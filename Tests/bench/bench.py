@@ -17,9 +17,9 @@ import platform
 import re
 import signal
 import socket
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -217,8 +217,11 @@ def main():
     concurrencies = [1, 8] if args.smoke else [1, 8, 64]
     streams = 50 if args.smoke else args.streams
 
-    with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as directory:
-        workdir = pathlib.Path(directory)
+    # Logs and configs stay in .build-bench/run for a look after a failed run.
+    workdir = ROOT / ".build-bench" / "run"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    if True:
         stack = Stack(workdir, args.switchboard, None if args.smoke else args.litellm)
         try:
             rows = []
