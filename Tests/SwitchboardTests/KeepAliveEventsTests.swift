@@ -66,6 +66,16 @@ struct KeepAliveEventsTests {
         #expect(count == 50)
     }
 
+    @Test("streams that end while their reader is being cancelled never resume a continuation twice")
+    func endRacesCancellation() async throws {
+        // The bench found this: the consumer takes `.end` as the finished iterator cancels the reader.
+        for _ in 0..<2000 {
+            var count = 0
+            for try await _ in KeepAliveEvents(base: SlowEvents(count: 2, gap: .zero), interval: .seconds(1)) { count += 1 }
+            #expect(count == 2)
+        }
+    }
+
     @Test("an upstream failure reaches the consumer")
     func failurePropagates() async throws {
         struct Broken: AsyncSequence, Sendable {

@@ -80,22 +80,32 @@ private final class Handoff: Sendable {
     func put(_ item: Item) async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let waiting = self.state.withLock { state -> (CheckedContinuation<Item?, Never>, Task<Void, Never>)? in
-                    if state.isCancelled { return nil }
+                // Decided in one critical section: the cancellation handler may run at any moment, and
+                // whoever takes `producer` out of the state is the one who resumes it.
+                enum Decision {
+                    case handOver(CheckedContinuation<Item?, Never>, Task<Void, Never>)
+                    case wait
+                    case cancelled
+                }
+                let decision = self.state.withLock { state -> Decision in
+                    if state.isCancelled { return .cancelled }
                     if let consumer = state.consumer {
                         state.consumer = nil
-                        return (consumer.continuation, consumer.timer)
+                        return .handOver(consumer.continuation, consumer.timer)
                     }
                     state.item = item
                     state.producer = continuation
-                    return nil
+                    return .wait
                 }
-                if let (consumer, timer) = waiting {
+                switch decision {
+                case .handOver(let consumer, let timer):
                     timer.cancel()
                     consumer.resume(returning: item)
                     continuation.resume(returning: true)
-                } else if self.state.withLock({ $0.isCancelled && $0.producer == nil }) {
+                case .cancelled:
                     continuation.resume(returning: false)
+                case .wait:
+                    break
                 }
             }
         } onCancel: {
