@@ -276,7 +276,8 @@ def print_table(rows):
 def write_markdown(path, rows, memory, stack):
     def version(command):
         try:
-            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+            return (result.stdout.strip() or result.stderr.strip()).splitlines()[0]
         except (OSError, IndexError):
             return "?"
     cpu = next((line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
@@ -284,7 +285,7 @@ def write_markdown(path, rows, memory, stack):
     lines = [
         "# Performance", "",
         f"Latest `make bench`, {datetime.date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), {platform.platform()}; "
-        f"{version(['swift', '--version'])}; nginx {version(['/usr/sbin/nginx', '-v']) or 'Debian'}; "
+        f"{version(['swift', '--version'])}; {version(['/usr/sbin/nginx', '-v'])}; "
         f"{version(['wrk', '--version']) or 'wrk (Debian)'}; LiteLLM {LITELLM_VERSION}.", "",
         "nginx plays Gemini on loopback with canned answers; `direct` is wrk against nginx itself, the floor. "
         "Each row is one wrk run; `added` is p50 minus direct's p50 for the same request and concurrency. "
@@ -305,7 +306,10 @@ def write_markdown(path, rows, memory, stack):
     lines += ["", f"Memory run: {memory['completed']}/{memory['streams']} concurrent slow streams (mock, 40 ms per character) "
               f"completed in {memory['seconds']:.1f} s; Switchboard RSS {memory['idle_mb']:.1f} MB idle, "
               f"{memory['peak_mb']:.1f} MB peak over the whole run.", ""]
-    path.write_text("\n".join(lines) + "\n")
+    # Notes written by people (budgets, profiles, before/after) follow the marker and are kept.
+    marker = "<!-- notes: kept across runs -->"
+    notes = path.read_text().split(marker, 1)[1] if path.exists() and marker in path.read_text() else "\n"
+    path.write_text("\n".join(lines) + "\n" + marker + notes)
 
 
 LITELLM_VERSION = os.environ.get("LITELLM_VERSION", "?")
