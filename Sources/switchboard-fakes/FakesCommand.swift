@@ -26,11 +26,7 @@ struct AnthropicCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fake = try await FakeAnthropicServer.start(port: self.port, apiKey: self.apiKey)
-        print("listening on \(fake.baseURL)")
-        fflush(nil)  // flush every stream: the parent reads this line through a pipe
-        while !Task.isCancelled {
-            try await Task.sleep(for: .seconds(3600))
-        }
+        try await serve(baseURL: fake.baseURL)
     }
 }
 
@@ -48,10 +44,15 @@ struct GeminiCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fake = try await FakeGeminiServer.start(port: self.port, apiKey: self.apiKey)
-        print("listening on \(fake.baseURL)")
-        fflush(nil)  // flush every stream: the parent reads this line through a pipe
-        while !Task.isCancelled {
-            try await Task.sleep(for: .seconds(3600))
-        }
+        try await serve(baseURL: fake.baseURL)
+    }
+}
+
+/// Announces where a started fake listens, then keeps the process alive until it is stopped.
+private func serve(baseURL: String) async throws {
+    print("listening on \(baseURL)")
+    fflush(nil)  // flush every stream: the parent reads this line through a pipe
+    while !Task.isCancelled {
+        try await Task.sleep(for: .seconds(3600))
     }
 }
