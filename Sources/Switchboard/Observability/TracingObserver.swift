@@ -15,9 +15,7 @@ public struct TracingObserver: ExchangeObserver {
         guard let received = exchange.timings[.received], let finished = exchange.timings[.finished] else { return }
         let base = UInt64(exchange.startTime * 1e9)
         func nanos(_ instant: ContinuousClock.Instant) -> UInt64 {
-            let offset = instant - received
-            let (seconds, attoseconds) = offset.components
-            return base &+ UInt64(max(0, seconds)) * 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
+            base &+ UInt64(max(0, (instant - received).seconds * 1e9))
         }
 
         var session: [String: AttributeValue] = [:]
@@ -79,7 +77,7 @@ public struct TracingObserver: ExchangeObserver {
                 attributes["gen_ai.usage.cache_creation.input_tokens"] = .int(Int64(usage.cacheCreationInputTokens))
                 if exchange.thinkingTokens > 0 { attributes["gen_ai.usage.reasoning.output_tokens"] = .int(Int64(exchange.thinkingTokens)) }
                 if let first = exchange.timings[.firstToken] {
-                    attributes["gen_ai.response.time_to_first_chunk"] = .double(Double((first - attempt.start).components.attoseconds) / 1e18 + Double((first - attempt.start).components.seconds))
+                    attributes["gen_ai.response.time_to_first_chunk"] = .double((first - attempt.start).seconds)
                 }
                 attributes["switchboard.cost_usd"] = .double(exchange.costUSD)
                 if let input = exchange.capturedInput { attributes["gen_ai.input.messages"] = .string(input) }

@@ -16,9 +16,8 @@ public struct AccessLog: ExchangeObserver {
             "route": .string(record.route),
             "status": .stringConvertible(record.status),
         ]
-        if let duration = record.duration(from: .received, to: .finished) {
-            let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-            metadata["duration_ms"] = .stringConvertible((milliseconds * 1000).rounded() / 1000)
+        if let seconds = record.seconds(from: .received, to: .finished) {
+            metadata["duration_ms"] = .stringConvertible((seconds * 1_000_000).rounded() / 1000)
         }
         if let model = record.requestedModel { metadata["model"] = .string(model) }
         if let provider = record.provider { metadata["provider"] = .string(provider.rawValue) }

@@ -111,7 +111,7 @@ public struct ExchangeRecord: Sendable {
 
     /// Seconds from `start` to `end`, when both happened.
     public func seconds(from start: Moment, to end: Moment) -> Double? {
-        self.duration(from: start, to: end).map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        self.duration(from: start, to: end)?.seconds
     }
 
     /// Time from `start` to `end`, when both happened.
@@ -142,4 +142,11 @@ public protocol ExchangeStage: Sendable {
 /// Hears about every finished exchange. Implementations must be quick: they run on the request's task.
 public protocol ExchangeObserver: Sendable {
     func exchangeDidFinish(_ record: ExchangeRecord)
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
+    }
 }
