@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 import NIOCore
 
 /// One request on its way through curl: the easy handle, the buffers curl borrows from us, and the
@@ -206,7 +207,7 @@ final class CurlTransfer: @unchecked Sendable {
             self.headFields.removeAll()
         } else if let colon = text.firstIndex(of: ":") {
             let name = String(text[..<colon])
-            let value = text[text.index(after: colon)...].trimmingSpaces()
+            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             self.headFields.append(.init(name: name, value: value))
         }
         return line.count
@@ -293,11 +294,5 @@ extension Duration {
     var milliseconds: Int {
         let (seconds, attoseconds) = self.components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -51,6 +51,12 @@ struct AnthropicPassthroughTests {
         #expect(headers["anthropic-version"] == "2023-06-01")
         #expect(headers["anthropic-beta"] == "claude-code-20250219")
         #expect(recorded.path == "/v1/messages")
+        // Read off the bytes on the way, without changing them: usage, stop reason, first token.
+        let record = try #require(harness.recorder.all.first)
+        #expect(record.usage.inputTokens == 12)
+        #expect(record.usage.outputTokens == 9)
+        #expect(record.stopReason == "end_turn")
+        #expect(record.timings[.firstToken] != nil)
         await fake.stop()
     }
 
@@ -70,6 +76,7 @@ struct AnthropicPassthroughTests {
         #expect(ok.status == .ok)
         #expect((ok.json["content"] as? [[String: Any]])?.first?["text"] as? String == "fake-anthropic heard: x")
         #expect(ok.json["model"] as? String == "claude-sonnet-4-5-20250929")
+        #expect(harness.recorder.all.first?.usage.outputTokens == 9, "usage read from the JSON body too")
         #expect(overloaded.status.code == 529)
         #expect(overloaded.errorType == "overloaded_error")
         #expect(limited.status == .tooManyRequests)

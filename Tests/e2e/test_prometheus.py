@@ -156,8 +156,12 @@ def test_openmetrics_parses_strictly_with_exemplars(metrics_gateway, after_traff
 
 def test_prometheus_scraped_openmetrics(prometheus, after_traffic):
     assert scalar(prometheus, 'up{job="switchboard"}') == 1
-    # scrape_samples_scraped > 0 and exemplars stored prove Prometheus took the OpenMetrics body.
     assert scalar(prometheus, 'scrape_samples_scraped{job="switchboard"}') > 50
+    # Exemplars exist only in OpenMetrics: finding them stored proves Prometheus negotiated that format.
+    now = time.time()
+    stored = httpx.get(prometheus + "/api/v1/query_exemplars",
+                       params={"query": "switchboard_requests_total", "start": now - 300, "end": now}, timeout=10).json()
+    assert any(series["exemplars"] for series in stored["data"]), stored
 
 
 def test_promql_request_and_token_counts(prometheus, after_traffic):

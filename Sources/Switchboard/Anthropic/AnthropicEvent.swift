@@ -38,7 +38,7 @@ public enum AnthropicEvent: Sendable {
 
     /// `event: NAME\ndata: JSON\n\n`.
     public func serverSentEvent() throws -> ByteBuffer {
-        let data = try Self.encoder.encode(Payload(event: self))
+        let data = try JSONCoding.encoder.encode(Payload(event: self))
         var buffer = ByteBuffer()
         buffer.reserveCapacity(data.count + 32)
         buffer.writeString("event: \(self.name)\ndata: ")
@@ -46,12 +46,6 @@ public enum AnthropicEvent: Sendable {
         buffer.writeString("\n\n")
         return buffer
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
 
     /// The `data:` JSON of an event.
     private struct Payload: Encodable {

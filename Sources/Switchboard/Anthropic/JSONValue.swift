@@ -69,8 +69,6 @@ extension JSONValue {
 extension JSONValue {
     /// Compact JSON text.
     func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        String(decoding: try JSONCoding.encoder.encode(self), as: UTF8.self)
     }
 }

@@ -58,9 +58,10 @@ public struct TracingObserver: ExchangeObserver {
             attributes["gen_ai.operation.name"] = "chat"
             attributes["gen_ai.provider.name"] = .string(GatewayMetrics.genAIProviderName(provider))
             attributes["gen_ai.request.model"] = .string(exchange.upstreamModel ?? "")
-            let (address, port) = attempt.server
-            attributes["server.address"] = .string(address)
-            if port > 0 { attributes["server.port"] = .int(Int64(port)) }
+            if let (address, port) = attempt.server {
+                attributes["server.address"] = .string(address)
+                attributes["server.port"] = .int(Int64(port))
+            }
             if exchange.isStreaming { attributes["gen_ai.request.stream"] = .bool(true) }
             if let maxTokens = exchange.maxTokens { attributes["gen_ai.request.max_tokens"] = .int(Int64(maxTokens)) }
             if let temperature = exchange.temperature { attributes["gen_ai.request.temperature"] = .double(temperature) }

@@ -12,8 +12,9 @@ public final class Exchange: Sendable {
         self.state = Mutex(record)
     }
 
-    /// Changes the record under its lock.
-    public func update(_ change: (inout ExchangeRecord) -> Void) {
+    /// Changes the record under its lock, returning whatever `change` returns.
+    @discardableResult
+    public func update<Value>(_ change: (inout ExchangeRecord) -> Value) -> Value {
         self.state.withLock { change(&$0) }
     }
 
@@ -127,9 +128,9 @@ public struct UpstreamAttempt: Sendable {
     public var url: String
     public var start: ContinuousClock.Instant
 
-    /// Host and port of `url`, for `server.address` / `server.port`.
-    public var server: (address: String, port: Int) {
-        guard let components = URLComponents(string: self.url), let host = components.host else { return (self.url, 0) }
+    /// Host and port of `url`, for `server.address` / `server.port`; nil for in-process providers.
+    public var server: (address: String, port: Int)? {
+        guard let components = URLComponents(string: self.url), let host = components.host else { return nil }
         return (host, components.port ?? (components.scheme == "https" ? 443 : 80))
     }
 }

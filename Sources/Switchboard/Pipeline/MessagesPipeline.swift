@@ -135,9 +135,7 @@ struct MessagesPipeline: Sendable {
     ]
 
     private static func json(_ message: AnthropicMessageResponse) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(message)
+        let data = try JSONCoding.encoder.encode(message)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],

@@ -32,7 +32,7 @@ struct PassthroughBody: AsyncSequence, Sendable {
                     return nil
                 }
                 if self.isEventStream {
-                    for data in self.decoder.append(chunk) { AnthropicUsageReader.readEvent(data, into: self.exchange) }
+                    for event in self.decoder.append(chunk) { AnthropicUsageReader.read(event, into: self.exchange) }
                 } else if self.json.readableBytes < 4 << 20 {
                     var copy = chunk
                     self.json.writeBuffer(&copy)
@@ -82,8 +82,19 @@ enum AnthropicUsageReader {
         var delta: Delta?
     }
 
-    static func readEvent(_ data: String, into exchange: Exchange) {
-        guard let event = try? JSONDecoder().decode(Event.self, from: Data(data.utf8)) else { return }
+    /// Only `message_start` and `message_delta` carry usage and the stop reason, so only they are
+    /// decoded; a delta just marks the first token, by its event name, without parsing its JSON.
+    static func read(_ sse: ServerSentEvent, into exchange: Exchange) {
+        switch sse.name {
+        case "content_block_delta":
+            exchange.mark(.firstToken)
+            return
+        case "message_start", "message_delta", nil:
+            break
+        default:
+            return
+        }
+        guard let event = try? JSONDecoder().decode(Event.self, from: Data(sse.data.utf8)) else { return }
         switch event.type {
         case "message_start":
             if let usage = event.message?.usage { exchange.update { $0.usage = usage } }

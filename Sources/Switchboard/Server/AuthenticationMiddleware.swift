@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -39,7 +40,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let authorization = request.headers[.authorization] else { return nil }
         let prefix = "bearer "
         guard authorization.count > prefix.count, authorization.lowercased().hasPrefix(prefix) else { return nil }
-        return String(authorization.dropFirst(prefix.count)).trimmingSpaces()
+        return authorization.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
     }
 
     /// Compares without returning early, so the time taken does not reveal how much of a key matched.
@@ -51,11 +52,5 @@ struct AuthenticationMiddleware: RouterMiddleware {
             difference |= Int(left ^ right)
         }
         return difference == 0
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

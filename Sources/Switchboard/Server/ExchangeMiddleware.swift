@@ -20,15 +20,16 @@ struct ExchangeMiddleware: RouterMiddleware {
         let exchange = context.exchange
         let incoming = request.headers[HTTPField.Name("traceparent")!].flatMap(TraceContext.init(traceparent:))
         let userAgent = request.headers[.userAgent]
-        exchange.update { record in
+        let (trace, requestID) = exchange.update { record in
             record.method = request.method.rawValue
             record.userAgent = userAgent
             if let incoming { record.trace = incoming }
+            return (record.trace, record.requestID)
         }
         self.live.begin(exchange)
         // Spans libraries start while serving this request (through swift-distributed-tracing) nest under it.
         var instrumentation = InstrumentationContext.current ?? .topLevel
-        instrumentation.traceContext = exchange.record.trace
+        instrumentation.traceContext = trace
         var response: Response
         do {
             response = try await InstrumentationContext.$current.withValue(instrumentation) {
@@ -44,7 +45,7 @@ struct ExchangeMiddleware: RouterMiddleware {
             record.route = route
             record.status = status
         }
-        response.headers[HTTPField.Name("request-id")!] = exchange.record.requestID
+        response.headers[HTTPField.Name("request-id")!] = requestID
 
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in

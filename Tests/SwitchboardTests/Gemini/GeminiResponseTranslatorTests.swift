@@ -104,19 +104,19 @@ struct GeminiResponseTranslatorTests {
         #expect(translator.events.map(\.kind) == [.unknownTool])
     }
 
-    @Test("the SSE decoder finds every event however the bytes are split")
+    @Test("the SSE decoder finds every event and its name, however the bytes are split")
     func serverSentEvents() {
-        let stream = "data: {\"a\":1}\r\n\r\ndata: {\"b\":2}\r\n\r\n: comment\n\ndata: {\"c\":\n"
+        let stream = "data: {\"a\":1}\r\n\r\nevent: message_start\ndata: {\"b\":2}\n\n: comment\n\ndata: {\"c\":\n"
         for size in [1, 2, 3, 7, 100] {
             var decoder = ServerSentEventDecoder()
-            var found: [String] = []
+            var found: [ServerSentEvent] = []
             var rest = Substring(stream)
             while !rest.isEmpty {
                 found += decoder.append(ByteBuffer(string: String(rest.prefix(size))))
                 rest = rest.dropFirst(size)
             }
-            #expect(found == [#"{"a":1}"#, #"{"b":2}"#], "chunk size \(size)")
-            #expect(decoder.finish() == #"{"c":"#)
+            #expect(found == [ServerSentEvent(name: nil, data: #"{"a":1}"#), ServerSentEvent(name: "message_start", data: #"{"b":2}"#)], "chunk size \(size)")
+            #expect(decoder.finish() == ServerSentEvent(name: nil, data: #"{"c":"#))
         }
     }
 

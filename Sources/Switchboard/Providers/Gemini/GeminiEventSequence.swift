@@ -45,7 +45,7 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
         private mutating func readMore() async throws {
             if let chunk = try await self.body.next() {
                 if self.isStreaming {
-                    for data in self.decoder.append(chunk) { try self.consume(data) }
+                    for event in self.decoder.append(chunk) { try self.consume(event.data) }
                 } else {
                     var chunk = chunk
                     self.collected.writeBuffer(&chunk)
@@ -53,7 +53,7 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
                 return
             }
             if self.isStreaming {
-                if let tail = self.decoder.finish() { try self.consume(tail) }
+                if let tail = self.decoder.finish() { try self.consume(tail.data) }
             } else {
                 try self.consume(String(buffer: self.collected))
             }

@@ -118,8 +118,6 @@ struct GeminiProvider: Provider {
     }
 
     private static func encode(_ value: some Encodable) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return ByteBuffer(bytes: try encoder.encode(value))
+        ByteBuffer(bytes: try JSONCoding.encoder.encode(value))
     }
 }
