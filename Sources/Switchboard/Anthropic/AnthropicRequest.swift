@@ -1,9 +1,9 @@
 /// The body of `POST /v1/messages` (and, without `max_tokens`, of `/v1/messages/count_tokens`).
 ///
-/// Decoding checks what a client can get wrong: required fields present, every field of its type,
+/// Reading checks what a client can get wrong: required fields present, every field of its type,
 /// roles known. Fields Switchboard does not use are ignored, as Anthropic's API ignores unknown ones
 /// behind betas.
-public struct AnthropicRequest: Sendable, Decodable {
+public struct AnthropicRequest: Sendable {
     public var model: String
     public var maxTokens: Int?
     public var messages: [AnthropicMessage]
@@ -19,14 +19,22 @@ public struct AnthropicRequest: Sendable, Decodable {
     public var topK: Int?
     public var outputConfig: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case model, messages, system, stream, tools, thinking, metadata, temperature
-        case maxTokens = "max_tokens"
-        case toolChoice = "tool_choice"
-        case stopSequences = "stop_sequences"
-        case topP = "top_p"
-        case topK = "top_k"
-        case outputConfig = "output_config"
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.model = try fields.required("model") { try $0.asString() }
+        self.maxTokens = try fields.optional("max_tokens") { try $0.asInt() }
+        self.messages = try fields.required("messages") { try $0.asList(AnthropicMessage.init(json:)) }
+        self.system = try fields.optional("system", SystemPrompt.init(json:))
+        self.stream = try fields.optional("stream") { try $0.asBool() }
+        self.tools = try fields.optional("tools") { try $0.asList(AnthropicTool.init(json:)) }
+        self.toolChoice = fields.optional("tool_choice")
+        self.thinking = fields.optional("thinking")
+        self.metadata = fields.optional("metadata")
+        self.stopSequences = try fields.optional("stop_sequences") { try $0.asList { try $0.asString() } }
+        self.temperature = try fields.optional("temperature") { try $0.asDouble() }
+        self.topP = try fields.optional("top_p") { try $0.asDouble() }
+        self.topK = try fields.optional("top_k") { try $0.asInt() }
+        self.outputConfig = fields.optional("output_config")
     }
 
     public var isStreaming: Bool { self.stream ?? false }
@@ -43,38 +51,36 @@ public struct AnthropicRequest: Sendable, Decodable {
 }
 
 /// `system`: a string, or an array of text blocks.
-public struct SystemPrompt: Sendable, Decodable {
+public struct SystemPrompt: Sendable {
     public var blocks: [String]
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) {
+    init(json: JSONValue) throws {
+        if case .string(let text) = json {
             self.blocks = [text]
         } else {
-            self.blocks = try container.decode([TextBlock].self).map(\.text)
+            self.blocks = try json.asList { try JSONObjectReader($0).required("text") { try $0.asString() } }
         }
-    }
-
-    private struct TextBlock: Decodable {
-        let text: String
     }
 }
 
-public struct AnthropicTool: Sendable, Decodable {
+public struct AnthropicTool: Sendable {
     public var name: String
     public var type: String?
     public var description: String?
     public var inputSchema: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case name, type, description
-        case inputSchema = "input_schema"
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.name = try fields.required("name") { try $0.asString() }
+        self.type = try fields.optional("type") { try $0.asString() }
+        self.description = try fields.optional("description") { try $0.asString() }
+        self.inputSchema = fields.optional("input_schema")
     }
 }
 
 /// One message of the conversation.
-public struct AnthropicMessage: Sendable, Decodable {
-    public enum Role: String, Sendable, Decodable {
+public struct AnthropicMessage: Sendable {
+    public enum Role: String, Sendable {
         case user, assistant
         /// A mid-conversation system message (Claude Code sends these with a beta).
         case system
@@ -84,26 +90,25 @@ public struct AnthropicMessage: Sendable, Decodable {
     /// The blocks; a string `content` becomes one text block.
     public var content: [AnthropicContentBlock]
 
-    enum CodingKeys: String, CodingKey { case role, content }
-
     public init(role: Role, content: [AnthropicContentBlock]) {
         self.role = role
         self.content = content
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.role = try container.decode(Role.self, forKey: .role)
-        if let text = try? container.decode(String.self, forKey: .content) {
-            self.content = [.text(text)]
-        } else {
-            self.content = try container.decode([AnthropicContentBlock].self, forKey: .content)
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.role = try fields.required("role") { value in
+            guard let role = Role(rawValue: try value.asString()) else {
+                throw JSONFieldError.expected("'user', 'assistant' or 'system'")
+            }
+            return role
         }
+        self.content = try fields.required("content", AnthropicContentBlock.list(json:))
     }
 }
 
 /// An input content block. Types Switchboard does not interpret are kept whole as ``other(type:raw:)``.
-public enum AnthropicContentBlock: Sendable, Decodable {
+public enum AnthropicContentBlock: Sendable {
     case text(String)
     case image(source: JSONValue)
     case document(source: JSONValue)
@@ -113,49 +118,38 @@ public enum AnthropicContentBlock: Sendable, Decodable {
     case redactedThinking(data: String)
     case other(type: String, raw: JSONValue)
 
-    enum CodingKeys: String, CodingKey {
-        case type, text, source, id, name, input, content, thinking, signature, data
-        case toolUseID = "tool_use_id"
-        case isError = "is_error"
+    /// `content`: a string (one text block) or a list of blocks.
+    static func list(json: JSONValue) throws -> [AnthropicContentBlock] {
+        if case .string(let text) = json { return [.text(text)] }
+        return try json.asList(AnthropicContentBlock.init(json:))
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try container.decode(String.self, forKey: .type)
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        let type = try fields.required("type") { try $0.asString() }
+        func string(_ key: String) throws -> String { try fields.required(key) { try $0.asString() } }
+        func value(_ key: String) throws -> JSONValue { try fields.required(key) { $0 } }
         switch type {
         case "text":
-            self = .text(try container.decode(String.self, forKey: .text))
+            self = .text(try string("text"))
         case "image":
-            self = .image(source: try container.decode(JSONValue.self, forKey: .source))
+            self = .image(source: try value("source"))
         case "document":
-            self = .document(source: try container.decode(JSONValue.self, forKey: .source))
+            self = .document(source: try value("source"))
         case "tool_use":
-            self = .toolUse(
-                id: try container.decode(String.self, forKey: .id),
-                name: try container.decode(String.self, forKey: .name),
-                input: try container.decode(JSONValue.self, forKey: .input)
-            )
+            self = .toolUse(id: try string("id"), name: try string("name"), input: try value("input"))
         case "tool_result":
-            let content: [AnthropicContentBlock]
-            if let text = try? container.decode(String.self, forKey: .content) {
-                content = [.text(text)]
-            } else {
-                content = try container.decodeIfPresent([AnthropicContentBlock].self, forKey: .content) ?? []
-            }
             self = .toolResult(
-                toolUseID: try container.decode(String.self, forKey: .toolUseID),
-                content: content,
-                isError: try container.decodeIfPresent(Bool.self, forKey: .isError) ?? false
+                toolUseID: try string("tool_use_id"),
+                content: try fields.optional("content", Self.list(json:)) ?? [],
+                isError: try fields.optional("is_error") { try $0.asBool() } ?? false
             )
         case "thinking":
-            self = .thinking(
-                thinking: try container.decode(String.self, forKey: .thinking),
-                signature: try container.decodeIfPresent(String.self, forKey: .signature)
-            )
+            self = .thinking(thinking: try string("thinking"), signature: try fields.optional("signature") { try $0.asString() })
         case "redacted_thinking":
-            self = .redactedThinking(data: try container.decode(String.self, forKey: .data))
+            self = .redactedThinking(data: try string("data"))
         default:
-            self = .other(type: type, raw: try JSONValue(from: decoder))
+            self = .other(type: type, raw: json)
         }
     }
 }

@@ -105,7 +105,7 @@ struct GeminiResponseTranslator {
             let id = self.signatures.mintToolUseID(signature: part.thoughtSignature)
             var arguments = "{}"
             if let args = call.args, case .object(let object) = args, !object.isEmpty {
-                arguments = (try? args.jsonText()) ?? "{}"
+                arguments = args.jsonText
             }
             let index = self.nextIndex
             self.nextIndex += 1

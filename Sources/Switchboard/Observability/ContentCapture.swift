@@ -23,7 +23,7 @@ enum ContentCapture {
             let role = message.content.contains { if case .toolResult = $0 { true } else { false } } ? "tool" : message.role.rawValue
             messages.append(.object(["role": .string(role), "parts": .array(parts)]))
         }
-        return (try? JSONValue.array(messages).jsonText()) ?? "[]"
+        return JSONValue.array(messages).jsonText
     }
 
     /// `gen_ai.output.messages`, from what the response said and called.
@@ -41,7 +41,7 @@ enum ContentCapture {
         default: "stop"
         }
         let message: JSONValue = .object(["role": .string("assistant"), "parts": .array(parts), "finish_reason": .string(finish)])
-        return (try? JSONValue.array([message]).jsonText()) ?? "[]"
+        return JSONValue.array([message]).jsonText
     }
 
     private static func text(_ text: String) -> JSONValue {

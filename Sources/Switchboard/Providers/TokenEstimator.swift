@@ -15,7 +15,7 @@ enum TokenEstimator {
         }
         for tool in request.tools ?? [] {
             bytes += tool.name.utf8.count + (tool.description?.utf8.count ?? 0)
-            bytes += (try? tool.inputSchema?.jsonText().utf8.count) ?? 0
+            bytes += tool.inputSchema?.jsonText.utf8.count ?? 0
         }
         return max(1, (bytes + 3) / 4)
     }
@@ -23,7 +23,7 @@ enum TokenEstimator {
     private static func bytes(in block: AnthropicContentBlock) -> Int {
         switch block {
         case .text(let text): text.utf8.count
-        case .toolUse(_, let name, let input): name.utf8.count + ((try? input.jsonText().utf8.count) ?? 0)
+        case .toolUse(_, let name, let input): name.utf8.count + input.jsonText.utf8.count
         case .toolResult(_, let content, _): content.reduce(0) { $0 + Self.bytes(in: $1) }
         case .thinking(let thinking, _): thinking.utf8.count
         case .image, .document: 1600 * 4  // Anthropic bills a typical image at about 1,600 tokens

@@ -8,7 +8,7 @@ struct GeminiSchemaAndSignatureTests {
     @Test("every tool schema of a real Claude Code request converts: no $schema or $ref left, each rewrite counted")
     func claudeCodeToolSchemas() throws {
         let url = try #require(Bundle.module.url(forResource: "claude-code-request", withExtension: "json", subdirectory: "Fixtures"))
-        let request = try JSONDecoder().decode(AnthropicRequest.self, from: Data(contentsOf: url))
+        let request = try anthropicRequest(String(contentsOf: url, encoding: .utf8))
         let translation = try translator().translate(request)
         let declarations = try #require(translation.request.tools?.first?.functionDeclarations)
         #expect(declarations.count == request.tools?.count)

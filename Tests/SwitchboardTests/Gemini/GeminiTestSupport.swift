@@ -5,12 +5,14 @@ import NIOCore
 
 /// Decodes an Anthropic request from JSON text.
 func anthropicRequest(_ json: String) throws -> AnthropicRequest {
-    try JSONDecoder().decode(AnthropicRequest.self, from: Data(json.utf8))
+    try AnthropicRequest(json: JSONValue.parse(json))
 }
 
 /// The Gemini request as the JSON object that goes on the wire.
 func wireJSON(_ request: GeminiRequest) throws -> [String: Any] {
-    let data = try JSONEncoder().encode(request)
+    var writer = JSONWriter()
+    writer.value(request)
+    let data = Data(writer.bytes)
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
 }
 

@@ -75,7 +75,7 @@ struct MockScript: Sendable {
         events.append(.contentBlockStop(index: 0))
         var outputTokens = TokenEstimator.tokens(inText: text)
         if let toolUse {
-            let arguments = (try? toolUse.input.jsonText()) ?? "{}"
+            let arguments = toolUse.input.jsonText
             events.append(.contentBlockStart(index: 1, block: .toolUse(id: toolUse.id, name: toolUse.name, input: .object([:]))))
             events.append(.contentBlockDelta(index: 1, delta: .inputJSON(arguments)))
             events.append(.contentBlockStop(index: 1))

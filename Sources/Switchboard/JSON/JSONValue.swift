@@ -62,13 +62,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
 extension JSONValue {
     /// Parses JSON text.
     static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try JSONParser.parse(text)
     }
-}
 
-extension JSONValue {
     /// Compact JSON text.
-    func jsonText() throws -> String {
-        String(decoding: try JSONCoding.encoder.encode(self), as: UTF8.self)
+    var jsonText: String {
+        var writer = JSONWriter()
+        writer.value(self)
+        return writer.text
     }
 }
