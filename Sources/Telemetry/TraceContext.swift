@@ -51,16 +51,16 @@ public struct TraceContext: Sendable, Hashable {
         "00-\(self.traceID)-\(self.spanID)-\(self.isSampled ? "01" : "00")"
     }
 
+    /// `bytes` (a multiple of 8) random bytes as lowercase hex, never all zero (an invalid id).
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        var hex = ""
-        repeat {
-            hex = ""
-            for _ in 0..<bytes {
-                let byte = UInt8.random(in: 0...255, using: &generator)
-                hex += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
-            }
-        } while hex.allSatisfy { $0 == "0" }
-        return hex
+        while true {
+            let words = (0..<bytes / 8).map { _ in generator.next() as UInt64 }
+            guard words.contains(where: { $0 != 0 }) else { continue }
+            return words.map { word in
+                let digits = String(word, radix: 16)
+                return String(repeating: "0", count: 16 - digits.count) + digits
+            }.joined()
+        }
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// One event of an Anthropic Messages stream. Providers that translate produce these; the encoder
@@ -37,101 +36,74 @@ public enum AnthropicEvent: Sendable {
     }
 
     /// `event: NAME\ndata: JSON\n\n`.
-    public func serverSentEvent() throws -> ByteBuffer {
-        let data = try JSONCoding.encoder.encode(Payload(event: self))
+    public func serverSentEvent() -> ByteBuffer {
+        var writer = JSONWriter(capacity: 256)
+        self.write(to: &writer)
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(data.count + 32)
-        buffer.writeString("event: \(self.name)\ndata: ")
-        buffer.writeBytes(data)
+        buffer.reserveCapacity(writer.bytes.count + 40)
+        buffer.writeString("event: ")
+        buffer.writeString(self.name)
+        buffer.writeString("\ndata: ")
+        buffer.writeBytes(writer.bytes)
         buffer.writeString("\n\n")
         return buffer
     }
+}
 
-    /// The `data:` JSON of an event.
-    private struct Payload: Encodable {
-        let event: AnthropicEvent
-
-        enum CodingKeys: String, CodingKey {
-            case type, message, index, delta, usage, error
-            case contentBlock = "content_block"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.event.name, forKey: .type)
-            switch self.event {
+extension AnthropicEvent: JSONWritable {
+    /// The `data:` JSON of the event.
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("type", self.name)
+            switch self {
             case .messageStart(let message):
-                try container.encode(message, forKey: .message)
+                writer.field("message", message)
             case .contentBlockStart(let index, let block):
-                try container.encode(index, forKey: .index)
-                switch block {
-                case .toolUse(let id, let name, _):
-                    try container.encode(
-                        AnthropicResponseBlock.toolUse(id: id, name: name, input: .object([:])),
-                        forKey: .contentBlock
-                    )
-                default:
-                    try container.encode(block, forKey: .contentBlock)
+                writer.field("index", index)
+                if case .toolUse(let id, let name, _) = block {
+                    // The input follows as input_json_delta events.
+                    writer.field("content_block", AnthropicResponseBlock.toolUse(id: id, name: name, input: .object([:])))
+                } else {
+                    writer.field("content_block", block)
                 }
             case .contentBlockDelta(let index, let delta):
-                try container.encode(index, forKey: .index)
-                try container.encode(DeltaPayload(delta: delta), forKey: .delta)
+                writer.field("index", index)
+                writer.key("delta")
+                writer.object { writer in
+                    switch delta {
+                    case .text(let text):
+                        writer.field("type", "text_delta")
+                        writer.field("text", text)
+                    case .thinking(let thinking):
+                        writer.field("type", "thinking_delta")
+                        writer.field("thinking", thinking)
+                    case .signature(let signature):
+                        writer.field("type", "signature_delta")
+                        writer.field("signature", signature)
+                    case .inputJSON(let json):
+                        writer.field("type", "input_json_delta")
+                        writer.field("partial_json", json)
+                    }
+                }
             case .contentBlockStop(let index):
-                try container.encode(index, forKey: .index)
+                writer.field("index", index)
             case .messageDelta(let stopReason, let stopSequence, let usage):
-                try container.encode(
-                    MessageDeltaPayload(stopReason: stopReason, stopSequence: stopSequence),
-                    forKey: .delta
-                )
-                try container.encode(usage, forKey: .usage)
+                writer.key("delta")
+                writer.object { writer in
+                    // Explicit nulls, as Anthropic writes them.
+                    writer.field("stop_reason", stopReason.map(JSONValue.string) ?? .null)
+                    writer.field("stop_sequence", stopSequence.map(JSONValue.string) ?? .null)
+                }
+                writer.field("usage", usage)
             case .messageStop, .ping:
                 break
             case .error(let error):
-                try container.encode(["type": error.type, "message": error.message], forKey: .error)
+                writer.key("error")
+                writer.object { writer in
+                    writer.field("type", error.type)
+                    writer.field("message", error.message)
+                }
             }
-        }
-    }
-
-    private struct DeltaPayload: Encodable {
-        let delta: Delta
-
-        enum CodingKeys: String, CodingKey {
-            case type, text, thinking, signature
-            case partialJSON = "partial_json"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            switch self.delta {
-            case .text(let text):
-                try container.encode("text_delta", forKey: .type)
-                try container.encode(text, forKey: .text)
-            case .thinking(let thinking):
-                try container.encode("thinking_delta", forKey: .type)
-                try container.encode(thinking, forKey: .thinking)
-            case .signature(let signature):
-                try container.encode("signature_delta", forKey: .type)
-                try container.encode(signature, forKey: .signature)
-            case .inputJSON(let json):
-                try container.encode("input_json_delta", forKey: .type)
-                try container.encode(json, forKey: .partialJSON)
-            }
-        }
-    }
-
-    private struct MessageDeltaPayload: Encodable {
-        let stopReason: String?
-        let stopSequence: String?
-
-        enum CodingKeys: String, CodingKey {
-            case stopReason = "stop_reason"
-            case stopSequence = "stop_sequence"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.stopReason, forKey: .stopReason)
-            try container.encode(self.stopSequence, forKey: .stopSequence)
         }
     }
 }

@@ -1,5 +1,5 @@
 /// A complete assistant message: the non-streaming response, and the `message` of `message_start`.
-public struct AnthropicMessageResponse: Sendable, Encodable {
+public struct AnthropicMessageResponse: Sendable {
     public var id: String
     public var type = "message"
     public var role = "assistant"
@@ -8,12 +8,6 @@ public struct AnthropicMessageResponse: Sendable, Encodable {
     public var stopReason: String?
     public var stopSequence: String?
     public var usage: AnthropicUsage
-
-    enum CodingKeys: String, CodingKey {
-        case id, type, role, model, content, usage
-        case stopReason = "stop_reason"
-        case stopSequence = "stop_sequence"
-    }
 
     public init(
         id: String,
@@ -30,23 +24,26 @@ public struct AnthropicMessageResponse: Sendable, Encodable {
         self.stopSequence = stopSequence
         self.usage = usage
     }
+}
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.id, forKey: .id)
-        try container.encode(self.type, forKey: .type)
-        try container.encode(self.role, forKey: .role)
-        try container.encode(self.model, forKey: .model)
-        try container.encode(self.content, forKey: .content)
-        // Anthropic writes these as explicit nulls, and some clients check for the key.
-        try container.encode(self.stopReason, forKey: .stopReason)
-        try container.encode(self.stopSequence, forKey: .stopSequence)
-        try container.encode(self.usage, forKey: .usage)
+extension AnthropicMessageResponse: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("id", self.id)
+            writer.field("type", self.type)
+            writer.field("role", self.role)
+            writer.field("model", self.model)
+            writer.field("content", self.content)
+            // Anthropic writes these as explicit nulls, and some clients check for the key.
+            writer.field("stop_reason", self.stopReason.map(JSONValue.string) ?? .null)
+            writer.field("stop_sequence", self.stopSequence.map(JSONValue.string) ?? .null)
+            writer.field("usage", self.usage)
+        }
     }
 }
 
 /// Token counts, as Anthropic reports them: `input_tokens` excludes cached and cache-written tokens.
-public struct AnthropicUsage: Sendable, Hashable, Codable {
+public struct AnthropicUsage: Sendable, Hashable, Decodable {
     public var inputTokens: Int
     public var outputTokens: Int
     public var cacheCreationInputTokens: Int
@@ -75,29 +72,41 @@ public struct AnthropicUsage: Sendable, Hashable, Codable {
     }
 }
 
+extension AnthropicUsage: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("input_tokens", self.inputTokens)
+            writer.field("output_tokens", self.outputTokens)
+            writer.field("cache_creation_input_tokens", self.cacheCreationInputTokens)
+            writer.field("cache_read_input_tokens", self.cacheReadInputTokens)
+        }
+    }
+}
+
 /// An output content block.
-public enum AnthropicResponseBlock: Sendable, Encodable {
+public enum AnthropicResponseBlock: Sendable {
     case text(String)
     case thinking(thinking: String, signature: String)
     case toolUse(id: String, name: String, input: JSONValue)
+}
 
-    enum CodingKeys: String, CodingKey { case type, text, thinking, signature, id, name, input }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .text(let text):
-            try container.encode("text", forKey: .type)
-            try container.encode(text, forKey: .text)
-        case .thinking(let thinking, let signature):
-            try container.encode("thinking", forKey: .type)
-            try container.encode(thinking, forKey: .thinking)
-            try container.encode(signature, forKey: .signature)
-        case .toolUse(let id, let name, let input):
-            try container.encode("tool_use", forKey: .type)
-            try container.encode(id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(input, forKey: .input)
+extension AnthropicResponseBlock: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            switch self {
+            case .text(let text):
+                writer.field("type", "text")
+                writer.field("text", text)
+            case .thinking(let thinking, let signature):
+                writer.field("type", "thinking")
+                writer.field("thinking", thinking)
+                writer.field("signature", signature)
+            case .toolUse(let id, let name, let input):
+                writer.field("type", "tool_use")
+                writer.field("id", id)
+                writer.field("name", name)
+                writer.field("input", input)
+            }
         }
     }
 }

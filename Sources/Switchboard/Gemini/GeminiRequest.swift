@@ -1,73 +1,11 @@
 /// The body of Gemini's `generateContent` / `streamGenerateContent` (v1beta, proto3 JSON names).
-///
-/// Written with ``JSONWriter`` (field order as declared); the types Gemini also sends back are
-/// `Decodable` for its responses.
+/// Written with ``JSONWriter``, fields in the order declared.
 struct GeminiRequest: Sendable {
     var contents: [GeminiContent]
     var systemInstruction: GeminiContent?
     var tools: [GeminiTool]?
     var toolConfig: GeminiToolConfig?
     var generationConfig: GeminiGenerationConfig?
-}
-
-struct GeminiContent: Sendable, Decodable, Equatable {
-    /// `user` or `model`; Gemini has no other roles.
-    var role: String?
-    var parts: [GeminiPart]
-}
-
-/// A part holds exactly one of text, inline data, file data, a function call or a function response;
-/// `thought` and `thoughtSignature` modify it.
-struct GeminiPart: Sendable, Decodable, Equatable {
-    var text: String?
-    var inlineData: GeminiBlob?
-    var fileData: GeminiFileData?
-    var functionCall: GeminiFunctionCall?
-    var functionResponse: GeminiFunctionResponse?
-    var thought: Bool?
-    var thoughtSignature: String?
-
-    init(
-        text: String? = nil,
-        inlineData: GeminiBlob? = nil,
-        fileData: GeminiFileData? = nil,
-        functionCall: GeminiFunctionCall? = nil,
-        functionResponse: GeminiFunctionResponse? = nil,
-        thought: Bool? = nil,
-        thoughtSignature: String? = nil
-    ) {
-        self.text = text
-        self.inlineData = inlineData
-        self.fileData = fileData
-        self.functionCall = functionCall
-        self.functionResponse = functionResponse
-        self.thought = thought
-        self.thoughtSignature = thoughtSignature
-    }
-}
-
-struct GeminiBlob: Sendable, Decodable, Equatable {
-    var mimeType: String
-    var data: String
-}
-
-struct GeminiFileData: Sendable, Decodable, Equatable {
-    var mimeType: String
-    var fileUri: String
-}
-
-struct GeminiFunctionCall: Sendable, Decodable, Equatable {
-    var id: String?
-    var name: String
-    var args: JSONValue?
-}
-
-struct GeminiFunctionResponse: Sendable, Decodable, Equatable {
-    var name: String
-    /// Always a JSON object: `{"output": …}` or `{"error": …}`.
-    var response: JSONValue
-    /// Images a tool returned (Gemini 3 takes them inside the response).
-    var parts: [GeminiPart]?
 }
 
 struct GeminiTool: Sendable {
@@ -133,66 +71,9 @@ extension GeminiRequest: JSONWritable {
     }
 }
 
-extension GeminiContent: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("role", self.role)
-            writer.field("parts", self.parts)
-        }
-    }
-}
 
-extension GeminiPart: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("text", self.text)
-            writer.field("inlineData", self.inlineData)
-            writer.field("fileData", self.fileData)
-            writer.field("functionCall", self.functionCall)
-            writer.field("functionResponse", self.functionResponse)
-            writer.field("thought", self.thought)
-            writer.field("thoughtSignature", self.thoughtSignature)
-        }
-    }
-}
 
-extension GeminiBlob: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("mimeType", self.mimeType)
-            writer.field("data", self.data)
-        }
-    }
-}
 
-extension GeminiFileData: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("mimeType", self.mimeType)
-            writer.field("fileUri", self.fileUri)
-        }
-    }
-}
-
-extension GeminiFunctionCall: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("id", self.id)
-            writer.field("name", self.name)
-            writer.field("args", self.args)
-        }
-    }
-}
-
-extension GeminiFunctionResponse: JSONWritable {
-    func write(to writer: inout JSONWriter) {
-        writer.object { writer in
-            writer.field("name", self.name)
-            writer.field("response", self.response)
-            writer.field("parts", self.parts)
-        }
-    }
-}
 
 extension GeminiTool: JSONWritable {
     func write(to writer: inout JSONWriter) {

@@ -1,13 +1,13 @@
 /// One `GenerateContentResponse`: the whole answer from `generateContent`, or one SSE chunk of
 /// `streamGenerateContent` (holding only the new parts).
-struct GeminiResponse: Sendable, Decodable {
-    struct Candidate: Sendable, Decodable {
+struct GeminiResponse: Sendable {
+    struct Candidate: Sendable {
         var content: GeminiContent?
         var finishReason: String?
         var finishMessage: String?
     }
 
-    struct UsageMetadata: Sendable, Decodable, Equatable {
+    struct UsageMetadata: Sendable, Equatable {
         var promptTokenCount: Int?
         var cachedContentTokenCount: Int?
         var candidatesTokenCount: Int?
@@ -15,7 +15,7 @@ struct GeminiResponse: Sendable, Decodable {
         var toolUsePromptTokenCount: Int?
     }
 
-    struct PromptFeedback: Sendable, Decodable {
+    struct PromptFeedback: Sendable {
         var blockReason: String?
     }
 
@@ -26,7 +26,41 @@ struct GeminiResponse: Sendable, Decodable {
     var promptFeedback: PromptFeedback?
 }
 
+extension GeminiResponse {
+    /// Reads a response; unknown fields (safety ratings, citations, grounding…) are ignored.
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.candidates = try fields.optional("candidates") { try $0.asList(Candidate.init(json:)) }
+        self.usageMetadata = try fields.optional("usageMetadata", UsageMetadata.init(json:))
+        self.modelVersion = try fields.optional("modelVersion") { try $0.asString() }
+        self.responseId = try fields.optional("responseId") { try $0.asString() }
+        self.promptFeedback = try fields.optional("promptFeedback") { value in
+            PromptFeedback(blockReason: try JSONObjectReader(value).optional("blockReason") { try $0.asString() })
+        }
+    }
+}
+
+extension GeminiResponse.Candidate {
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.content = try fields.optional("content", GeminiContent.init(json:))
+        self.finishReason = try fields.optional("finishReason") { try $0.asString() }
+        self.finishMessage = try fields.optional("finishMessage") { try $0.asString() }
+    }
+}
+
 extension GeminiResponse.UsageMetadata {
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        func count(_ key: String) throws -> Int? { try fields.optional(key) { try $0.asInt() } }
+        self.promptTokenCount = try count("promptTokenCount")
+        self.cachedContentTokenCount = try count("cachedContentTokenCount")
+        self.candidatesTokenCount = try count("candidatesTokenCount")
+        self.thoughtsTokenCount = try count("thoughtsTokenCount")
+        self.toolUsePromptTokenCount = try count("toolUsePromptTokenCount")
+    }
+
+
     /// In Anthropic's terms: input excludes what the cache served; output includes thinking.
     var anthropicUsage: AnthropicUsage {
         let cached = self.cachedContentTokenCount ?? 0

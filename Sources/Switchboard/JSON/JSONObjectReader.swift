@@ -30,7 +30,7 @@ struct JSONObjectReader {
 }
 
 /// A JSON field of the wrong type or missing, with where it is.
-struct JSONFieldError: Error, Equatable {
+struct JSONFieldError: Error, Equatable, CustomStringConvertible {
     var path: [String]
     var problem: String
 
@@ -38,6 +38,8 @@ struct JSONFieldError: Error, Equatable {
     var message: String {
         "\(self.path.isEmpty ? "body" : self.path.joined(separator: ".")): \(self.problem)"
     }
+
+    var description: String { self.message }
 
     static func expected(_ what: String) -> JSONFieldError {
         JSONFieldError(path: [], problem: "Input should be \(what)")

@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value, for the parts of a request Switchboard carries without interpreting: tool schemas,
 /// tool inputs, provider extras.
-public enum JSONValue: Sendable, Hashable, Codable {
+public enum JSONValue: Sendable, Hashable, Decodable {
     case null
     case bool(Bool)
     case number(Double)
@@ -26,23 +26,6 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .bool(value)
         } else {
             self = .number(try container.decode(Double.self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value):
-            if value.rounded() == value, abs(value) < 1e15 {
-                try container.encode(Int64(value))
-            } else {
-                try container.encode(value)
-            }
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
         }
     }
 

@@ -2,8 +2,8 @@
 ///
 /// `JSONEncoder` builds a tree of boxed values before it writes one byte; on a Claude-Code-sized
 /// Gemini request that was a quarter of the gateway's time. Here commas are placed by one flag:
-/// a value, key or opening bracket that follows a finished value gets one first. Output matches
-/// `JSONCoding.encoder`'s: slashes and non-ASCII unescaped, integral numbers without a fraction.
+/// a value, key or opening bracket that follows a finished value gets one first. Slashes and
+/// non-ASCII are not escaped; integral numbers are written without a fraction.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     private var needsComma = false

@@ -134,12 +134,13 @@ struct MessagesPipeline: Sendable {
         .cacheControl: "no-cache",
     ]
 
-    private static func json(_ message: AnthropicMessageResponse) throws -> Response {
-        let data = try JSONCoding.encoder.encode(message)
+    private static func json(_ message: AnthropicMessageResponse) -> Response {
+        var writer = JSONWriter()
+        writer.value(message)
         return Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data))
+            body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes))
         )
     }
 }

@@ -46,7 +46,7 @@ struct PassthroughBody: AsyncSequence, Sendable {
                     record.errorType = failure.type
                     record.upstreamError = record.upstreamError ?? "stream_broken"
                 }
-                return try AnthropicEvent.error(failure).serverSentEvent()
+                return AnthropicEvent.error(failure).serverSentEvent()
             }
         }
     }

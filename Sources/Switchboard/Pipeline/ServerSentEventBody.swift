@@ -35,7 +35,7 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
                 event = .error(AnthropicError(midStream: error, provider: self.provider))
             }
             self.accounting.observe(event)
-            return try event.serverSentEvent()
+            return event.serverSentEvent()
         }
     }
 

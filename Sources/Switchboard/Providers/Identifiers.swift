@@ -1,12 +1,21 @@
 /// Ids in Anthropic's shapes: `msg_…` and `toolu_…`, 24 random base-62 characters.
 enum Identifiers {
-    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     static func message() -> String { "msg_" + random(24) }
     static func toolUse() -> String { "toolu_" + random(24) }
 
+    /// Ten base-62 digits per 64 random bits: each draw from the system generator is a system call.
     private static func random(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        var characters: [UInt8] = []
+        characters.reserveCapacity(count)
+        var word: UInt64 = 0
+        for position in 0..<count {
+            if position % 10 == 0 { word = generator.next() }
+            characters.append(alphabet[Int(word % 62)])
+            word /= 62
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 }

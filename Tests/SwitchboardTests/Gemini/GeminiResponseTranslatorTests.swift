@@ -12,7 +12,7 @@ struct GeminiResponseTranslatorTests {
         var translator = GeminiResponseTranslator(model: "gemini-x", declaredTools: tools, signatures: signatures)
         var events: [AnthropicEvent] = []
         for chunk in chunks {
-            events += translator.consume(try JSONDecoder().decode(GeminiResponse.self, from: Data(chunk.utf8)))
+            events += translator.consume(try GeminiResponse(json: JSONValue.parse(chunk)))
         }
         events += try translator.finish()
         return (events, translator)

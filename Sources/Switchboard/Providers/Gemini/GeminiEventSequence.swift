@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 import Upstream
 
@@ -88,7 +87,7 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
             guard !data.isEmpty else { return }
             let response: GeminiResponse
             do {
-                response = try JSONDecoder().decode(GeminiResponse.self, from: Data(data.utf8))
+                response = try GeminiResponse(json: JSONValue.parse(data))
             } catch {
                 throw AnthropicError.api("gemini sent a response Switchboard could not read: \(error)", status: 502)
             }
