@@ -9,7 +9,7 @@ struct KeepAliveEventsTests {
     struct SlowEvents: AsyncSequence, Sendable {
         let count: Int
         let gap: Duration
-        var cancellations: Cancellations? = nil
+        var cancellations: Counter? = nil
 
         struct AsyncIterator: AsyncIteratorProtocol {
             var remaining: Int
@@ -29,13 +29,13 @@ struct KeepAliveEventsTests {
         }
     }
 
-    final class Cancellations: Sendable {
+    final class Counter: Sendable {
         let count = Atomic(0)
     }
 
     final class Release: Sendable {
-        let cancellations: Cancellations
-        init(_ cancellations: Cancellations) { self.cancellations = cancellations }
+        let cancellations: Counter
+        init(_ cancellations: Counter) { self.cancellations = cancellations }
         deinit { self.cancellations.count.add(1, ordering: .relaxed) }
     }
 
@@ -76,6 +76,31 @@ struct KeepAliveEventsTests {
         }
     }
 
+    @Test("a consumer that falls behind holds the reader back: it runs at most a queue's length ahead")
+    func backpressure() async throws {
+        /// Counts how many events the reader pulled.
+        struct Counted: AsyncSequence, Sendable {
+            let pulled: Counter
+            struct AsyncIterator: AsyncIteratorProtocol {
+                let pulled: Counter
+                mutating func next() async throws -> AnthropicEvent? {
+                    self.pulled.count.add(1, ordering: .relaxed)
+                    return .contentBlockDelta(index: 0, delta: .text("x"))
+                }
+            }
+            func makeAsyncIterator() -> AsyncIterator { AsyncIterator(pulled: self.pulled) }
+        }
+        let pulled = Counter()
+        let iterator = KeepAliveEvents(base: Counted(pulled: pulled), interval: .seconds(5)).makeAsyncIterator()
+        _ = try await iterator.next()
+        try await Task.sleep(for: .milliseconds(200))
+        // One taken, eight queued, one waiting for room (and the reader's pull of it).
+        #expect(pulled.count.load(ordering: .relaxed) <= 11)
+        #expect(pulled.count.load(ordering: .relaxed) >= 9)
+        for _ in 0..<100 { _ = try await iterator.next() }
+        #expect(pulled.count.load(ordering: .relaxed) >= 101)
+    }
+
     @Test("an upstream failure reaches the consumer")
     func failurePropagates() async throws {
         struct Broken: AsyncSequence, Sendable {
@@ -91,7 +116,7 @@ struct KeepAliveEventsTests {
 
     @Test("a consumer that stops early makes the reader stop and let go of the upstream (client gone → upstream cancelled)")
     func earlyStop() async throws {
-        let cancellations = Cancellations()
+        let cancellations = Counter()
         for _ in 0..<20 {
             let base = SlowEvents(count: 1000, gap: .milliseconds(20), cancellations: cancellations)
             var iterator = KeepAliveEvents(base: base, interval: .seconds(1)).makeAsyncIterator()

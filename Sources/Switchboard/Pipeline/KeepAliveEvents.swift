@@ -3,8 +3,10 @@ import Synchronization
 /// Passes events through, and yields a `ping` whenever the upstream has been silent for `interval`.
 ///
 /// Claude Code gives up on a stream after five minutes without a byte, and a model that thinks
-/// silently can take that long. The upstream is read by a task of its own, handing each event over
-/// one at a time (so backpressure still reaches the upstream); the reader waits at most `interval`.
+/// silently can take that long. The upstream is read by a task of its own into a small bounded queue
+/// (so backpressure still reaches the upstream); one timer task per stream pings a consumer that has
+/// waited `interval` since the last event. Events that arrive together pass without a task switch
+/// each: the reader waits only when the queue is full, the consumer only when it is empty.
 struct KeepAliveEvents: AsyncSequence, Sendable {
     typealias Element = AnthropicEvent
 
@@ -12,33 +14,41 @@ struct KeepAliveEvents: AsyncSequence, Sendable {
     let interval: Duration
 
     final class AsyncIterator: AsyncIteratorProtocol {
-        private let handoff = Handoff()
+        private let queue: EventQueue
         private let reader: Task<Void, Never>
-        private let interval: Duration
+        private let pinger: Task<Void, Never>
         private var isDone = false
 
         init(base: AnthropicEventStream, interval: Duration) {
-            self.interval = interval
-            let handoff = self.handoff
+            let queue = EventQueue()
+            self.queue = queue
             self.reader = Task {
                 do {
                     for try await event in base {
-                        guard await handoff.put(.event(event)) else { return }
+                        guard await queue.put(.event(event)) else { return }
                     }
-                    _ = await handoff.put(.end)
+                    _ = await queue.put(.end)
                 } catch {
-                    _ = await handoff.put(.failure(error))
+                    _ = await queue.put(.failure(error))
+                }
+            }
+            self.pinger = Task {
+                var deadline = ContinuousClock.now + interval
+                while !Task.isCancelled {
+                    try? await Task.sleep(until: deadline)
+                    deadline = queue.pingIfSilent(for: interval)
                 }
             }
         }
 
         deinit {
             self.reader.cancel()
+            self.pinger.cancel()
         }
 
         func next() async throws -> AnthropicEvent? {
             guard !self.isDone else { return nil }
-            switch await self.handoff.take(waitingAtMost: self.interval) {
+            switch await self.queue.take() {
             case .event(let event)?: return event
             case .end?:
                 self.isDone = true
@@ -57,86 +67,100 @@ struct KeepAliveEvents: AsyncSequence, Sendable {
     }
 }
 
-/// A one-slot rendezvous between the reading task and the consumer: `put` waits until its item is
-/// taken; `take` waits for an item, but not longer than it is told.
-private final class Handoff: Sendable {
+/// A bounded queue between the reading task and the consumer. `put` waits only while the queue is
+/// full; `take` waits while it is empty, and is answered nil (a ping) by ``pingIfSilent(for:)``.
+private final class EventQueue: Sendable {
     enum Item: Sendable {
         case event(AnthropicEvent)
         case end
         case failure(any Error)
     }
 
+    /// Enough for the events one upstream chunk turns into; small enough to keep backpressure.
+    static let capacity = 8
+
     private struct State {
-        var item: Item?
-        var producer: CheckedContinuation<Bool, Never>?
-        var consumer: (id: UInt64, continuation: CheckedContinuation<Item?, Never>, timer: Task<Void, Never>)?
-        var nextID: UInt64 = 0
+        var items: [Item] = []
+        /// The reader, waiting for room.
+        var producer: (item: Item, continuation: CheckedContinuation<Bool, Never>)?
+        /// The consumer, waiting for an item.
+        var consumer: CheckedContinuation<Item?, Never>?
+        var lastActivity = ContinuousClock.now
         var isCancelled = false
     }
 
     private let state = Mutex(State())
 
-    /// Hands `item` over and waits until it is taken. False when the reading task was cancelled.
+    /// Queues `item`, waiting while the queue is full. False when the reading task was cancelled.
     func put(_ item: Item) async -> Bool {
-        await withTaskCancellationHandler {
+        enum Decision {
+            case handOver(CheckedContinuation<Item?, Never>)
+            case queued
+            case full
+            case cancelled
+        }
+        // Decided in one critical section each time: the consumer and the cancellation handler may act
+        // at any moment, and whoever takes a continuation out of the state is the one who resumes it.
+        func decide(_ state: inout State) -> Decision {
+            if state.isCancelled { return .cancelled }
+            state.lastActivity = .now
+            if let consumer = state.consumer {
+                state.consumer = nil
+                return .handOver(consumer)
+            }
+            guard state.items.count < Self.capacity else { return .full }
+            state.items.append(item)
+            return .queued
+        }
+        switch self.state.withLock({ decide(&$0) }) {
+        case .handOver(let consumer):
+            consumer.resume(returning: item)
+            return true
+        case .queued: return true
+        case .cancelled: return false
+        case .full: break
+        }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                // Decided in one critical section: the cancellation handler may run at any moment, and
-                // whoever takes `producer` out of the state is the one who resumes it.
-                enum Decision {
-                    case handOver(CheckedContinuation<Item?, Never>, Task<Void, Never>)
-                    case wait
-                    case cancelled
-                }
                 let decision = self.state.withLock { state -> Decision in
-                    if state.isCancelled { return .cancelled }
-                    if let consumer = state.consumer {
-                        state.consumer = nil
-                        return .handOver(consumer.continuation, consumer.timer)
-                    }
-                    state.item = item
-                    state.producer = continuation
-                    return .wait
+                    let decision = decide(&state)
+                    if case .full = decision { state.producer = (item, continuation) }
+                    return decision
                 }
                 switch decision {
-                case .handOver(let consumer, let timer):
-                    timer.cancel()
+                case .handOver(let consumer):
                     consumer.resume(returning: item)
                     continuation.resume(returning: true)
-                case .cancelled:
-                    continuation.resume(returning: false)
-                case .wait:
-                    break
+                case .queued: continuation.resume(returning: true)
+                case .cancelled: continuation.resume(returning: false)
+                case .full: break
                 }
             }
         } onCancel: {
             let producer = self.state.withLock { state -> CheckedContinuation<Bool, Never>? in
                 state.isCancelled = true
                 defer { state.producer = nil }
-                return state.producer
+                return state.producer?.continuation
             }
             producer?.resume(returning: false)
         }
     }
 
-    /// The next item, or nil when none came within `timeout`.
-    func take(waitingAtMost timeout: Duration) async -> Item? {
+    /// The next item; nil when ``pingIfSilent(for:)`` answered first.
+    func take() async -> Item? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
             // One critical section: an item put between "none yet" and "waiting" must not be missed.
             let ready = self.state.withLock { state -> (Item, CheckedContinuation<Bool, Never>?)? in
-                if let item = state.item {
-                    state.item = nil
-                    defer { state.producer = nil }
-                    return (item, state.producer)
+                guard !state.items.isEmpty else {
+                    state.consumer = continuation
+                    return nil
                 }
-                let id = state.nextID
-                state.nextID += 1
-                let timer = Task {
-                    try? await Task.sleep(for: timeout)
-                    guard !Task.isCancelled else { return }
-                    self.expire(id)
-                }
-                state.consumer = (id, continuation, timer)
-                return nil
+                let item = state.items.removeFirst()
+                // A waiting reader's item takes the freed place.
+                guard let producer = state.producer else { return (item, nil) }
+                state.producer = nil
+                state.items.append(producer.item)
+                return (item, producer.continuation)
             }
             if let (item, producer) = ready {
                 producer?.resume(returning: true)
@@ -145,12 +169,18 @@ private final class Handoff: Sendable {
         }
     }
 
-    private func expire(_ id: UInt64) {
-        let expired = self.state.withLock { state -> CheckedContinuation<Item?, Never>? in
-            guard let consumer = state.consumer, consumer.id == id else { return nil }
+    /// Answers a waiting consumer with a ping when nothing arrived for `interval`; returns when to
+    /// look again. A consumer still busy with the last event needs no ping yet.
+    func pingIfSilent(for interval: Duration) -> ContinuousClock.Instant {
+        let now = ContinuousClock.now
+        let (waiting, next) = self.state.withLock { state -> (CheckedContinuation<Item?, Never>?, ContinuousClock.Instant) in
+            guard now - state.lastActivity >= interval else { return (nil, state.lastActivity + interval) }
+            guard let consumer = state.consumer else { return (nil, now + interval) }
             state.consumer = nil
-            return consumer.continuation
+            state.lastActivity = now
+            return (consumer, now + interval)
         }
-        expired?.resume(returning: nil)
+        waiting?.resume(returning: nil)
+        return next
     }
 }
