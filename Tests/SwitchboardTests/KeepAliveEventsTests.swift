@@ -101,6 +101,38 @@ struct KeepAliveEventsTests {
         #expect(pulled.count.load(ordering: .relaxed) >= 101)
     }
 
+    @Test("events already queued leave in one SSE chunk, in order, each once; usage is still read off each")
+    func coalescedChunks() async throws {
+        let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+        /// 200 text deltas, each at hand at once.
+        struct Burst: AsyncSequence, Sendable {
+            struct AsyncIterator: AsyncIteratorProtocol {
+                var remaining = 200
+                mutating func next() async throws -> AnthropicEvent? {
+                    guard self.remaining > 0 else { return nil }
+                    self.remaining -= 1
+                    return .contentBlockDelta(index: 0, delta: .text("\(self.remaining)"))
+                }
+            }
+            func makeAsyncIterator() -> AsyncIterator { AsyncIterator() }
+        }
+        let events = KeepAliveEvents(base: Burst(), interval: .seconds(5))
+        let body = ServerSentEventBody(events: events, accounting: EventAccounting(exchange: exchange), provider: "test")
+        var iterator = body.makeAsyncIterator()
+        try await Task.sleep(for: .milliseconds(50))  // the reader fills the queue meanwhile
+        var chunks = 0
+        var text = ""
+        while let chunk = try await iterator.next() {
+            chunks += 1
+            text += String(buffer: chunk)
+        }
+        let deltas = text.components(separatedBy: "event: content_block_delta\ndata: ").dropFirst()
+        #expect(deltas.count == 200)
+        #expect(deltas.first?.contains(#""text":"199""#) == true && deltas.last?.contains(#""text":"0""#) == true)
+        #expect(chunks < 200, "a fast upstream's events share chunks")
+        #expect(exchange.record.timings[.firstToken] != nil)
+    }
+
     @Test("an upstream failure reaches the consumer")
     func failurePropagates() async throws {
         struct Broken: AsyncSequence, Sendable {

@@ -37,16 +37,21 @@ public enum AnthropicEvent: Sendable {
 
     /// `event: NAME\ndata: JSON\n\n`.
     public func serverSentEvent() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        self.writeServerSentEvent(into: &buffer)
+        return buffer
+    }
+
+    /// Appends `event: NAME\ndata: JSON\n\n` to `buffer`.
+    public func writeServerSentEvent(into buffer: inout ByteBuffer) {
         var writer = JSONWriter(capacity: 256)
         self.write(to: &writer)
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(writer.bytes.count + 40)
+        buffer.reserveCapacity(minimumWritableBytes: writer.bytes.count + 40)
         buffer.writeString("event: ")
         buffer.writeString(self.name)
         buffer.writeString("\ndata: ")
         buffer.writeBytes(writer.bytes)
         buffer.writeString("\n\n")
-        return buffer
     }
 }
 

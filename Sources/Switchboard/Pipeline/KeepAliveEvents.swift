@@ -14,7 +14,7 @@ struct KeepAliveEvents: AsyncSequence, Sendable {
     let interval: Duration
 
     final class AsyncIterator: AsyncIteratorProtocol {
-        private let queue: EventQueue
+        fileprivate let queue: EventQueue
         private let reader: Task<Void, Never>
         private let pinger: Task<Void, Never>
         private var isDone = false
@@ -67,6 +67,12 @@ struct KeepAliveEvents: AsyncSequence, Sendable {
     }
 }
 
+extension KeepAliveEvents.AsyncIterator: ReadyEvents {
+    func nextIfReady() -> AnthropicEvent? {
+        self.queue.takeEventIfReady()
+    }
+}
+
 /// A bounded queue between the reading task and the consumer. `put` waits only while the queue is
 /// full; `take` waits while it is empty, and is answered nil (a ping) by ``pingIfSilent(for:)``.
 private final class EventQueue: Sendable {
@@ -87,6 +93,16 @@ private final class EventQueue: Sendable {
         var consumer: CheckedContinuation<Item?, Never>?
         var lastActivity = ContinuousClock.now
         var isCancelled = false
+
+        /// Removes the first item; a waiting reader's item takes the freed place, and the reader is
+        /// returned, to be resumed outside the lock.
+        mutating func removeFirst() -> (Item, CheckedContinuation<Bool, Never>?) {
+            let item = self.items.removeFirst()
+            guard let producer = self.producer else { return (item, nil) }
+            self.producer = nil
+            self.items.append(producer.item)
+            return (item, producer.continuation)
+        }
     }
 
     private let state = Mutex(State())
@@ -155,18 +171,24 @@ private final class EventQueue: Sendable {
                     state.consumer = continuation
                     return nil
                 }
-                let item = state.items.removeFirst()
-                // A waiting reader's item takes the freed place.
-                guard let producer = state.producer else { return (item, nil) }
-                state.producer = nil
-                state.items.append(producer.item)
-                return (item, producer.continuation)
+                return state.removeFirst()
             }
             if let (item, producer) = ready {
                 producer?.resume(returning: true)
                 continuation.resume(returning: item)
             }
         }
+    }
+
+    /// The first queued item if it is an event, without waiting; the end and failures stay for `take`.
+    func takeEventIfReady() -> AnthropicEvent? {
+        let ready = self.state.withLock { state -> (Item, CheckedContinuation<Bool, Never>?)? in
+            guard case .event? = state.items.first else { return nil }
+            return state.removeFirst()
+        }
+        guard let (item, producer) = ready, case .event(let event) = item else { return nil }
+        producer?.resume(returning: true)
+        return event
     }
 
     /// Answers a waiting consumer with a ping when nothing arrived for `interval`; returns when to

@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// One server-sent event: its `event:` name, when it has one, and its `data`.
@@ -8,7 +7,8 @@ struct ServerSentEvent: Equatable {
 }
 
 /// Splits a byte stream of server-sent events into events, however the bytes are chunked. Accepts
-/// `\n\n` and `\r\n\r\n` separators (Gemini sends the latter).
+/// `\n\n` and `\r\n\r\n` separators (Gemini sends the latter). Works on bytes throughout: a stream's
+/// events are parsed once per chunk, so string splitting (grapheme by grapheme) would cost per byte.
 struct ServerSentEventDecoder {
     private var pending: [UInt8] = []
 
@@ -18,14 +18,14 @@ struct ServerSentEventDecoder {
         var events: [ServerSentEvent] = []
         var start = 0
         var index = 0
-        let bytes = self.pending
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "\n") {
+        let count = self.pending.count
+        while index < count {
+            if self.pending[index] == Self.lineFeed {
                 // An event ends at an empty line: "\n\n" or "\n\r\n".
                 var next = index + 1
-                if next < bytes.count, bytes[next] == UInt8(ascii: "\r") { next += 1 }
-                if next < bytes.count, bytes[next] == UInt8(ascii: "\n") {
-                    if let event = Self.event(in: bytes[start..<index]) { events.append(event) }
+                if next < count, self.pending[next] == Self.carriageReturn { next += 1 }
+                if next < count, self.pending[next] == Self.lineFeed {
+                    if let event = Self.event(in: self.pending[start..<index]) { events.append(event) }
                     start = next + 1
                     index = next + 1
                     continue
@@ -43,23 +43,30 @@ struct ServerSentEventDecoder {
         return Self.event(in: self.pending[...])
     }
 
+    private static let lineFeed = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
+
     /// The event in `block`; nil when it has no data (a comment, or a lone `event:` line).
     private static func event(in block: ArraySlice<UInt8>) -> ServerSentEvent? {
-        let text = String(decoding: block, as: UTF8.self)
         var name: String?
-        var lines: [Substring] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            var line = line
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if line.hasPrefix("event:") {
-                name = line.dropFirst(6).trimmingCharacters(in: .whitespaces)
-                continue
+        var dataLines: [ArraySlice<UInt8>] = []
+        var lineStart = block.startIndex
+        while lineStart < block.endIndex {
+            let lineEnd = block[lineStart...].firstIndex(of: Self.lineFeed) ?? block.endIndex
+            var line = block[lineStart..<lineEnd]
+            if line.last == Self.carriageReturn { line = line.dropLast() }
+            if line.starts(with: "data:".utf8) {
+                var value = line.dropFirst(5)
+                if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+                dataLines.append(value)
+            } else if line.starts(with: "event:".utf8) {
+                let value = line.dropFirst(6).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+                name = String(decoding: value, as: UTF8.self)
             }
-            guard line.hasPrefix("data:") else { continue }
-            line = line.dropFirst(5)
-            if line.hasPrefix(" ") { line = line.dropFirst() }
-            lines.append(line)
+            lineStart = lineEnd + 1
         }
-        return lines.isEmpty ? nil : ServerSentEvent(name: name, data: lines.joined(separator: "\n"))
+        guard let first = dataLines.first else { return nil }
+        if dataLines.count == 1 { return ServerSentEvent(name: name, data: String(decoding: first, as: UTF8.self)) }
+        return ServerSentEvent(name: name, data: String(decoding: Array(dataLines.joined(separator: [Self.lineFeed])), as: UTF8.self))
     }
 }

@@ -104,9 +104,9 @@ struct GeminiResponseTranslatorTests {
         #expect(translator.events.map(\.kind) == [.unknownTool])
     }
 
-    @Test("the SSE decoder finds every event and its name, however the bytes are split")
+    @Test("the SSE decoder finds every event, its name and multi-line data, however the bytes are split")
     func serverSentEvents() {
-        let stream = "data: {\"a\":1}\r\n\r\nevent: message_start\ndata: {\"b\":2}\n\n: comment\n\ndata: {\"c\":\n"
+        let stream = "data: {\"a\":1}\r\n\r\nevent: message_start\ndata: {\"b\":2}\n\n: comment\n\ndata: x\r\ndata:y é\r\n\r\ndata: {\"c\":\n"
         for size in [1, 2, 3, 7, 100] {
             var decoder = ServerSentEventDecoder()
             var found: [ServerSentEvent] = []
@@ -115,7 +115,13 @@ struct GeminiResponseTranslatorTests {
                 found += decoder.append(ByteBuffer(string: String(rest.prefix(size))))
                 rest = rest.dropFirst(size)
             }
-            #expect(found == [ServerSentEvent(name: nil, data: #"{"a":1}"#), ServerSentEvent(name: "message_start", data: #"{"b":2}"#)], "chunk size \(size)")
+            #expect(
+                found == [
+                    ServerSentEvent(name: nil, data: #"{"a":1}"#), ServerSentEvent(name: "message_start", data: #"{"b":2}"#),
+                    ServerSentEvent(name: nil, data: "x\ny é"),
+                ],
+                "chunk size \(size)"
+            )
             #expect(decoder.finish() == ServerSentEvent(name: nil, data: #"{"c":"#))
         }
     }
