@@ -22,18 +22,20 @@ enum GeminiSchemaConverter {
             root["type"] = .string("object")
             changes.append("added type object")
         }
-        let cleaned = Self.clean(.object(root), definitions: definitions, depth: 0, changes: &changes)
+        let cleaned = Self.clean(.object(root), definitions: definitions, depth: 0, changes: &changes) ?? .object(root)
         return (cleaned, changes)
     }
 
     private static let unsupportedKeys: Set<String> = ["$schema", "$id", "$comment"]
 
+    /// The cleaned value, or nil when it needs no change: most of a schema passes untouched, and is
+    /// then not copied.
     private static func clean(
         _ value: JSONValue,
         definitions: [String: JSONValue],
         depth: Int,
         changes: inout [String]
-    ) -> JSONValue {
+    ) -> JSONValue? {
         switch value {
         case .object(var object):
             if case .string(let reference) = object["$ref"] {
@@ -45,22 +47,34 @@ enum GeminiSchemaConverter {
                 } else {
                     changes.append("dropped unresolvable $ref \(reference)")
                 }
-                return Self.clean(.object(object), definitions: definitions, depth: depth + 1, changes: &changes)
+                let inlined = JSONValue.object(object)
+                return Self.clean(inlined, definitions: definitions, depth: depth + 1, changes: &changes) ?? inlined
             }
+            var changed = false
             for key in Self.unsupportedKeys where object[key] != nil {
                 object.removeValue(forKey: key)
                 changes.append("removed \(key)")
+                changed = true
             }
-            var cleaned: [String: JSONValue] = [:]
+            // Values under `properties` are schemas keyed by property name; everything else is walked alike.
             for (key, child) in object {
-                // Values under `properties` are schemas keyed by property name; everything else is walked alike.
-                cleaned[key] = Self.clean(child, definitions: definitions, depth: depth, changes: &changes)
+                if let cleaned = Self.clean(child, definitions: definitions, depth: depth, changes: &changes) {
+                    object[key] = cleaned
+                    changed = true
+                }
             }
-            return .object(cleaned)
-        case .array(let items):
-            return .array(items.map { Self.clean($0, definitions: definitions, depth: depth, changes: &changes) })
+            return changed ? .object(object) : nil
+        case .array(var items):
+            var changed = false
+            for (index, item) in items.enumerated() {
+                if let cleaned = Self.clean(item, definitions: definitions, depth: depth, changes: &changes) {
+                    items[index] = cleaned
+                    changed = true
+                }
+            }
+            return changed ? .array(items) : nil
         default:
-            return value
+            return nil
         }
     }
 }

@@ -100,37 +100,40 @@ struct JSONParser {
     }
 
     /// A string starting at its opening quote; the index ends past the closing one.
+    ///
+    /// Runs of plain bytes are copied whole; only escapes are decoded one by one. The loop works on
+    /// locals, which the optimizer keeps in registers.
     private mutating func string() throws(JSONSyntaxError) -> String {
-        self.index += 1
-        let start = self.index
-        // Fast path: no escapes, so the bytes between the quotes are the string.
-        while self.index < self.bytes.count {
-            let byte = self.bytes[self.index]
+        let bytes = self.bytes
+        var index = self.index + 1
+        var runStart = index
+        var unescaped: [UInt8] = []  // used only once an escape appears; empty arrays allocate nothing
+        var sawEscape = false
+        while index < bytes.count {
+            let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
-                self.index += 1
-                return text
+                self.index = index + 1
+                let run = UnsafeRawBufferPointer(rebasing: bytes[runStart..<index])
+                guard sawEscape else { return String(decoding: run, as: UTF8.self) }
+                unescaped.append(contentsOf: run)
+                return String(decoding: unescaped, as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw self.error("control character in a string") }
-            self.index += 1
-        }
-        var utf8 = [UInt8](UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]))
-        while self.index < self.bytes.count {
-            let byte = self.bytes[self.index]
-            self.index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                return String(decoding: utf8, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                try self.escape(into: &utf8)
-            case ..<0x20:
-                self.index -= 1
+            if byte == UInt8(ascii: "\\") {
+                sawEscape = true
+                unescaped.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+                self.index = index + 1
+                try self.escape(into: &unescaped)
+                index = self.index
+                runStart = index
+                continue
+            }
+            if byte < 0x20 {
+                self.index = index
                 throw self.error("control character in a string")
-            default:
-                utf8.append(byte)
             }
+            index += 1
         }
+        self.index = index
         throw self.error("unterminated string")
     }
 

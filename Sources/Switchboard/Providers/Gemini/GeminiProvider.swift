@@ -43,7 +43,7 @@ struct GeminiProvider: Provider {
         if !translation.events.isEmpty {
             call.exchange.update { $0.translationEvents += translation.events }
         }
-        let body = Self.encode(translation.request)
+        let body = Self.encode(translation.request, sizedLike: call.body)
         let streaming = call.request.isStreaming
         let url = "\(self.base)/models/\(model):" + (streaming ? "streamGenerateContent?alt=sse" : "generateContent")
         let request = UpstreamRequest(method: "POST", url: url, headers: self.headers, body: body)
@@ -68,7 +68,7 @@ struct GeminiProvider: Provider {
     func countTokens(_ call: ProviderCall) async throws -> ProviderReply {
         let model = Self.bareModel(call.route.upstreamModel)
         let translator = GeminiRequestTranslator(model: model, dropParams: true, signatures: self.signatures)
-        let body = Self.encode(try translator.countTokensRequest(call.request))
+        let body = Self.encode(try translator.countTokensRequest(call.request), sizedLike: call.body)
         let request = UpstreamRequest(method: "POST", url: "\(self.base)/models/\(model):countTokens", headers: self.headers, body: body)
         do {
             let response = try await self.open(request, exchange: nil)
@@ -117,8 +117,9 @@ struct GeminiProvider: Provider {
         model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
     }
 
-    private static func encode(_ value: some JSONWritable) -> ByteBuffer {
-        var writer = JSONWriter(capacity: 16 * 1024)
+    /// The Gemini body is about as large as the client's, so one allocation holds it.
+    private static func encode(_ value: some JSONWritable, sizedLike clientBody: ByteBuffer) -> ByteBuffer {
+        var writer = JSONWriter(capacity: clientBody.readableBytes + 1024)
         writer.value(value)
         return ByteBuffer(bytes: writer.bytes)
     }
