@@ -221,40 +221,39 @@ def main():
     workdir = ROOT / ".build-bench" / "run"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    if True:
-        stack = Stack(workdir, args.switchboard, None if args.smoke else args.litellm)
-        try:
-            rows = []
-            for size in ["large", "tiny"]:
-                for stream in [False, True]:
-                    body_file = workdir / f"{size}-{stream}.json"
-                    body_file.write_text(json.dumps(getattr(bodies, size)("bench", stream)))
-                    for concurrency in concurrencies:
-                        direct = None
-                        for name, url, process in stack.targets():
-                            result = wrk(url, body_file, concurrency, duration)
-                            if name == "direct":
-                                direct = result
-                            rows.append({"size": size, "stream": stream, "c": concurrency, "target": name, **result,
-                                         "added": result["p50"] - direct["p50"],
-                                         "peak_mb": rss_kb(process.pid, "VmHWM") / 1024 if process else None})
-            print_table(rows)
-            peak_before = rss_kb(stack.switchboard.pid, "VmHWM")
-            started = time.monotonic()
-            completed = asyncio.run(slow_streams(stack.switchboard_port, streams))
-            memory = {"streams": streams, "completed": completed, "seconds": time.monotonic() - started,
-                      "peak_mb": max(peak_before, rss_kb(stack.switchboard.pid, "VmHWM")) / 1024,
-                      "idle_mb": stack.switchboard_idle_kb / 1024}
-            print(f"\nmemory run: {completed}/{streams} slow streams completed in {memory['seconds']:.1f} s; "
-                  f"Switchboard idle RSS {memory['idle_mb']:.1f} MB, peak RSS {memory['peak_mb']:.1f} MB")
-            failures = [row for row in rows if row["errors"]]
-            if completed != streams or failures:
-                print(f"FAILED: {len(failures)} runs with non-2xx answers; {streams - completed} streams incomplete")
-                return 1
-            if args.write:
-                write_markdown(pathlib.Path(args.write), rows, memory, stack)
-        finally:
-            stack.stop()
+    stack = Stack(workdir, args.switchboard, None if args.smoke else args.litellm)
+    try:
+        rows = []
+        for size in ["large", "tiny"]:
+            for stream in [False, True]:
+                body_file = workdir / f"{size}-{stream}.json"
+                body_file.write_text(json.dumps(getattr(bodies, size)("bench", stream)))
+                for concurrency in concurrencies:
+                    direct = None
+                    for name, url, process in stack.targets():
+                        result = wrk(url, body_file, concurrency, duration)
+                        if name == "direct":
+                            direct = result
+                        rows.append({"size": size, "stream": stream, "c": concurrency, "target": name, **result,
+                                     "added": result["p50"] - direct["p50"],
+                                     "peak_mb": rss_kb(process.pid, "VmHWM") / 1024 if process else None})
+        print_table(rows)
+        peak_before = rss_kb(stack.switchboard.pid, "VmHWM")
+        started = time.monotonic()
+        completed = asyncio.run(slow_streams(stack.switchboard_port, streams))
+        memory = {"streams": streams, "completed": completed, "seconds": time.monotonic() - started,
+                  "peak_mb": max(peak_before, rss_kb(stack.switchboard.pid, "VmHWM")) / 1024,
+                  "idle_mb": stack.switchboard_idle_kb / 1024}
+        print(f"\nmemory run: {completed}/{streams} slow streams completed in {memory['seconds']:.1f} s; "
+              f"Switchboard idle RSS {memory['idle_mb']:.1f} MB, peak RSS {memory['peak_mb']:.1f} MB")
+        failures = [row for row in rows if row["errors"]]
+        if completed != streams or failures:
+            print(f"FAILED: {len(failures)} runs with non-2xx answers; {streams - completed} streams incomplete")
+            return 1
+        if args.write:
+            write_markdown(pathlib.Path(args.write), rows, memory, stack)
+    finally:
+        stack.stop()
     return 0
 
 
