@@ -151,7 +151,7 @@ struct KeepAliveEventsTests {
         let cancellations = Counter()
         for _ in 0..<20 {
             let base = SlowEvents(count: 1000, gap: .milliseconds(20), cancellations: cancellations)
-            var iterator = KeepAliveEvents(base: base, interval: .seconds(1)).makeAsyncIterator()
+            let iterator = KeepAliveEvents(base: base, interval: .seconds(1)).makeAsyncIterator()
             _ = try await iterator.next()
         }
         var waited = 0

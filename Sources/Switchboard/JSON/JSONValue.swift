@@ -1,5 +1,3 @@
-import Foundation
-
 /// Any JSON value, for the parts of a request Switchboard carries without interpreting: tool schemas,
 /// tool inputs, provider extras.
 public enum JSONValue: Sendable, Hashable, Decodable {
