@@ -142,3 +142,24 @@ struct JSONParserWriterTests {
         #expect(type == "search_result" && raw["x"] == .number(1))
     }
 }
+
+/// Foundation's reading of JSON into a ``JSONValue``: the independent reference the parser and the
+/// writer are checked against. The gateway itself never decodes `JSONValue` with `Codable`.
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}

@@ -21,20 +21,20 @@ public struct AnthropicRequest: Sendable {
 
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.model = try fields.required("model") { try $0.asString() }
-        self.maxTokens = try fields.optional("max_tokens") { try $0.asInt() }
-        self.messages = try fields.required("messages") { try $0.asList(AnthropicMessage.init(json:)) }
-        self.system = try fields.optional("system", SystemPrompt.init(json:))
-        self.stream = try fields.optional("stream") { try $0.asBool() }
-        self.tools = try fields.optional("tools") { try $0.asList(AnthropicTool.init(json:)) }
-        self.toolChoice = fields.optional("tool_choice")
-        self.thinking = fields.optional("thinking")
-        self.metadata = fields.optional("metadata")
-        self.stopSequences = try fields.optional("stop_sequences") { try $0.asList { try $0.asString() } }
-        self.temperature = try fields.optional("temperature") { try $0.asDouble() }
-        self.topP = try fields.optional("top_p") { try $0.asDouble() }
-        self.topK = try fields.optional("top_k") { try $0.asInt() }
-        self.outputConfig = fields.optional("output_config")
+        self.model = try fields.required("model")
+        self.maxTokens = try fields.optional("max_tokens")
+        self.messages = try fields.required("messages")
+        self.system = try fields.optional("system")
+        self.stream = try fields.optional("stream")
+        self.tools = try fields.optional("tools")
+        self.toolChoice = try fields.optional("tool_choice")
+        self.thinking = try fields.optional("thinking")
+        self.metadata = try fields.optional("metadata")
+        self.stopSequences = try fields.optional("stop_sequences")
+        self.temperature = try fields.optional("temperature")
+        self.topP = try fields.optional("top_p")
+        self.topK = try fields.optional("top_k")
+        self.outputConfig = try fields.optional("output_config")
     }
 
     public var isStreaming: Bool { self.stream ?? false }
@@ -51,19 +51,19 @@ public struct AnthropicRequest: Sendable {
 }
 
 /// `system`: a string, or an array of text blocks.
-public struct SystemPrompt: Sendable {
+public struct SystemPrompt: Sendable, JSONReadable {
     public var blocks: [String]
 
     init(json: JSONValue) throws {
         if case .string(let text) = json {
             self.blocks = [text]
         } else {
-            self.blocks = try json.asList { try JSONObjectReader($0).required("text") { try $0.asString() } }
+            self.blocks = try json.asList { try JSONObjectReader($0).required("text") as String }
         }
     }
 }
 
-public struct AnthropicTool: Sendable {
+public struct AnthropicTool: Sendable, JSONReadable {
     public var name: String
     public var type: String?
     public var description: String?
@@ -71,15 +71,15 @@ public struct AnthropicTool: Sendable {
 
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.name = try fields.required("name") { try $0.asString() }
-        self.type = try fields.optional("type") { try $0.asString() }
-        self.description = try fields.optional("description") { try $0.asString() }
-        self.inputSchema = fields.optional("input_schema")
+        self.name = try fields.required("name")
+        self.type = try fields.optional("type")
+        self.description = try fields.optional("description")
+        self.inputSchema = try fields.optional("input_schema")
     }
 }
 
 /// One message of the conversation.
-public struct AnthropicMessage: Sendable {
+public struct AnthropicMessage: Sendable, JSONReadable {
     public enum Role: String, Sendable {
         case user, assistant
         /// A mid-conversation system message (Claude Code sends these with a beta).
@@ -126,28 +126,26 @@ public enum AnthropicContentBlock: Sendable {
 
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        let type = try fields.required("type") { try $0.asString() }
-        func string(_ key: String) throws -> String { try fields.required(key) { try $0.asString() } }
-        func value(_ key: String) throws -> JSONValue { try fields.required(key) { $0 } }
+        let type: String = try fields.required("type")
         switch type {
         case "text":
-            self = .text(try string("text"))
+            self = .text(try fields.required("text"))
         case "image":
-            self = .image(source: try value("source"))
+            self = .image(source: try fields.required("source"))
         case "document":
-            self = .document(source: try value("source"))
+            self = .document(source: try fields.required("source"))
         case "tool_use":
-            self = .toolUse(id: try string("id"), name: try string("name"), input: try value("input"))
+            self = .toolUse(id: try fields.required("id"), name: try fields.required("name"), input: try fields.required("input"))
         case "tool_result":
             self = .toolResult(
-                toolUseID: try string("tool_use_id"),
+                toolUseID: try fields.required("tool_use_id"),
                 content: try fields.optional("content", Self.list(json:)) ?? [],
-                isError: try fields.optional("is_error") { try $0.asBool() } ?? false
+                isError: try fields.optional("is_error") ?? false
             )
         case "thinking":
-            self = .thinking(thinking: try string("thinking"), signature: try fields.optional("signature") { try $0.asString() })
+            self = .thinking(thinking: try fields.required("thinking"), signature: try fields.optional("signature"))
         case "redacted_thinking":
-            self = .redactedThinking(data: try string("data"))
+            self = .redactedThinking(data: try fields.required("data"))
         default:
             self = .other(type: type, raw: json)
         }

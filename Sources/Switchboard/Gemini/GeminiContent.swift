@@ -121,59 +121,59 @@ extension GeminiFunctionResponse: JSONWritable {
     }
 }
 
-extension GeminiContent {
+extension GeminiContent: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.role = try fields.optional("role") { try $0.asString() }
-        self.parts = try fields.optional("parts") { try $0.asList(GeminiPart.init(json:)) } ?? []
+        self.role = try fields.optional("role")
+        self.parts = try fields.optional("parts") ?? []
     }
 }
 
-extension GeminiPart {
+extension GeminiPart: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
         self.init(
-            text: try fields.optional("text") { try $0.asString() },
-            inlineData: try fields.optional("inlineData", GeminiBlob.init(json:)),
-            fileData: try fields.optional("fileData", GeminiFileData.init(json:)),
-            functionCall: try fields.optional("functionCall", GeminiFunctionCall.init(json:)),
-            functionResponse: try fields.optional("functionResponse", GeminiFunctionResponse.init(json:)),
-            thought: try fields.optional("thought") { try $0.asBool() },
-            thoughtSignature: try fields.optional("thoughtSignature") { try $0.asString() }
+            text: try fields.optional("text"),
+            inlineData: try fields.optional("inlineData"),
+            fileData: try fields.optional("fileData"),
+            functionCall: try fields.optional("functionCall"),
+            functionResponse: try fields.optional("functionResponse"),
+            thought: try fields.optional("thought"),
+            thoughtSignature: try fields.optional("thoughtSignature")
         )
     }
 }
 
-extension GeminiBlob {
+extension GeminiBlob: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.mimeType = try fields.required("mimeType") { try $0.asString() }
-        self.data = try fields.required("data") { try $0.asString() }
+        self.mimeType = try fields.required("mimeType")
+        self.data = try fields.required("data")
     }
 }
 
-extension GeminiFileData {
+extension GeminiFileData: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.mimeType = try fields.required("mimeType") { try $0.asString() }
-        self.fileUri = try fields.required("fileUri") { try $0.asString() }
+        self.mimeType = try fields.required("mimeType")
+        self.fileUri = try fields.required("fileUri")
     }
 }
 
-extension GeminiFunctionCall {
+extension GeminiFunctionCall: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.id = try fields.optional("id") { try $0.asString() }
-        self.name = try fields.required("name") { try $0.asString() }
-        self.args = fields.optional("args")
+        self.id = try fields.optional("id")
+        self.name = try fields.required("name")
+        self.args = try fields.optional("args")
     }
 }
 
-extension GeminiFunctionResponse {
+extension GeminiFunctionResponse: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.name = try fields.required("name") { try $0.asString() }
-        self.response = try fields.required("response") { $0 }
-        self.parts = try fields.optional("parts") { try $0.asList(GeminiPart.init(json:)) }
+        self.name = try fields.required("name")
+        self.response = try fields.required("response")
+        self.parts = try fields.optional("parts")
     }
 }

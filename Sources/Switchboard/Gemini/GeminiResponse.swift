@@ -26,40 +26,38 @@ struct GeminiResponse: Sendable {
     var promptFeedback: PromptFeedback?
 }
 
-extension GeminiResponse {
+extension GeminiResponse: JSONReadable {
     /// Reads a response; unknown fields (safety ratings, citations, grounding…) are ignored.
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.candidates = try fields.optional("candidates") { try $0.asList(Candidate.init(json:)) }
-        self.usageMetadata = try fields.optional("usageMetadata", UsageMetadata.init(json:))
-        self.modelVersion = try fields.optional("modelVersion") { try $0.asString() }
-        self.responseId = try fields.optional("responseId") { try $0.asString() }
+        self.candidates = try fields.optional("candidates")
+        self.usageMetadata = try fields.optional("usageMetadata")
+        self.modelVersion = try fields.optional("modelVersion")
+        self.responseId = try fields.optional("responseId")
         self.promptFeedback = try fields.optional("promptFeedback") { value in
-            PromptFeedback(blockReason: try JSONObjectReader(value).optional("blockReason") { try $0.asString() })
+            PromptFeedback(blockReason: try JSONObjectReader(value).optional("blockReason"))
         }
     }
 }
 
-extension GeminiResponse.Candidate {
+extension GeminiResponse.Candidate: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        self.content = try fields.optional("content", GeminiContent.init(json:))
-        self.finishReason = try fields.optional("finishReason") { try $0.asString() }
-        self.finishMessage = try fields.optional("finishMessage") { try $0.asString() }
+        self.content = try fields.optional("content")
+        self.finishReason = try fields.optional("finishReason")
+        self.finishMessage = try fields.optional("finishMessage")
     }
 }
 
-extension GeminiResponse.UsageMetadata {
+extension GeminiResponse.UsageMetadata: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
-        func count(_ key: String) throws -> Int? { try fields.optional(key) { try $0.asInt() } }
-        self.promptTokenCount = try count("promptTokenCount")
-        self.cachedContentTokenCount = try count("cachedContentTokenCount")
-        self.candidatesTokenCount = try count("candidatesTokenCount")
-        self.thoughtsTokenCount = try count("thoughtsTokenCount")
-        self.toolUsePromptTokenCount = try count("toolUsePromptTokenCount")
+        self.promptTokenCount = try fields.optional("promptTokenCount")
+        self.cachedContentTokenCount = try fields.optional("cachedContentTokenCount")
+        self.candidatesTokenCount = try fields.optional("candidatesTokenCount")
+        self.thoughtsTokenCount = try fields.optional("thoughtsTokenCount")
+        self.toolUsePromptTokenCount = try fields.optional("toolUsePromptTokenCount")
     }
-
 
     /// In Anthropic's terms: input excludes what the cache served; output includes thinking.
     var anthropicUsage: AnthropicUsage {

@@ -22,11 +22,45 @@ struct JSONObjectReader {
         return try JSONFieldError.locate(key) { try read(value) }
     }
 
-    /// A field carried as JSON without interpretation; absent or null reads as nil.
-    func optional(_ key: String) -> JSONValue? {
-        guard let value = self.fields[key], value != .null else { return nil }
-        return value
+    /// A field that must be present and not null, read as its type reads itself.
+    func required<T: JSONReadable>(_ key: String) throws -> T {
+        try self.required(key, T.init(json:))
     }
+
+    /// A field that may be absent or null, read as its type reads itself.
+    func optional<T: JSONReadable>(_ key: String) throws -> T? {
+        try self.optional(key, T.init(json:))
+    }
+}
+
+/// A type that reads itself from a parsed ``JSONValue``, throwing ``JSONFieldError`` for what is wrong.
+protocol JSONReadable {
+    init(json: JSONValue) throws
+}
+
+extension JSONValue: JSONReadable {
+    /// Carried as it is, uninterpreted.
+    init(json: JSONValue) { self = json }
+}
+
+extension String: JSONReadable {
+    init(json: JSONValue) throws { self = try json.asString() }
+}
+
+extension Int: JSONReadable {
+    init(json: JSONValue) throws { self = try json.asInt() }
+}
+
+extension Double: JSONReadable {
+    init(json: JSONValue) throws { self = try json.asDouble() }
+}
+
+extension Bool: JSONReadable {
+    init(json: JSONValue) throws { self = try json.asBool() }
+}
+
+extension Array: JSONReadable where Element: JSONReadable {
+    init(json: JSONValue) throws { self = try json.asList(Element.init(json:)) }
 }
 
 /// A JSON field of the wrong type or missing, with where it is.

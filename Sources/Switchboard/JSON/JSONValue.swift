@@ -1,31 +1,12 @@
 /// Any JSON value, for the parts of a request Switchboard carries without interpreting: tool schemas,
 /// tool inputs, provider extras.
-public enum JSONValue: Sendable, Hashable, Decodable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        // Most values in tool schemas and inputs are strings and objects: try those first, since every
-        // failed attempt costs a thrown DecodingError.
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([String: JSONValue].self) {
-            self = .object(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else {
-            self = .number(try container.decode(Double.self))
-        }
-    }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { object[key] } else { nil }

@@ -16,6 +16,8 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var events: any AsyncIteratorProtocol<AnthropicEvent, any Error>
+        /// The same iterator, when it can say which events it already holds; cast once, not per event.
+        let ready: (any ReadyEvents)?
         let accounting: EventAccounting
         let provider: String
         var isFinished = false
@@ -38,7 +40,7 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
             }
             self.accounting.observe(event)
             var chunk = event.serverSentEvent()
-            if let ready = self.events as? any ReadyEvents {
+            if let ready = self.ready {
                 while let more = ready.nextIfReady() {
                     self.accounting.observe(more)
                     more.writeServerSentEvent(into: &chunk)
@@ -49,7 +51,8 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(events: self.events.makeAsyncIterator(), accounting: self.accounting, provider: self.provider)
+        let events = self.events.makeAsyncIterator()
+        return AsyncIterator(events: events, ready: events as? any ReadyEvents, accounting: self.accounting, provider: self.provider)
     }
 }
 
