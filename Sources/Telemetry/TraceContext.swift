@@ -51,16 +51,24 @@ public struct TraceContext: Sendable, Hashable {
         "00-\(self.traceID)-\(self.spanID)-\(self.isSampled ? "01" : "00")"
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// `bytes` (a multiple of 8) random bytes as lowercase hex, never all zero (an invalid id).
     static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledRandomGenerator()
         while true {
-            let words = (0..<bytes / 8).map { _ in generator.next() as UInt64 }
+            let words = (0..<bytes / 8).map { _ in generator.next() }
             guard words.contains(where: { $0 != 0 }) else { continue }
-            return words.map { word in
-                let digits = String(word, radix: 16)
-                return String(repeating: "0", count: 16 - digits.count) + digits
-            }.joined()
+            return String(unsafeUninitializedCapacity: bytes * 2) { hex in
+                var index = 0
+                for word in words {
+                    for shift in stride(from: 60, through: 0, by: -4) {
+                        hex[index] = Self.hexDigits[Int((word >> UInt64(shift)) & 0xF)]
+                        index += 1
+                    }
+                }
+                return index
+            }
         }
     }
 }

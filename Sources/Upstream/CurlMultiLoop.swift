@@ -2,17 +2,20 @@ import CCurl
 import Foundation
 import Synchronization
 
+/// Counters the loop and its transfers share; read from any thread.
+final class TransferStatistics: Sendable {
+    /// How many times a transfer paused because its consumer fell behind.
+    let pauses = Atomic(0)
+    /// How many commands other threads handed to the loop, each waking it.
+    let commands = Atomic(0)
+}
+
 /// One thread driving one curl multi handle with `curl_multi_poll`.
 ///
 /// Other threads never touch curl: they append commands to a locked queue and wake the loop with
 /// `curl_multi_wakeup`, the one multi function curl allows from any thread. All transfers share the
 /// multi handle's connection cache, so requests to the same host reuse connections (and multiplex
 /// over HTTP/2 when the server offers it).
-/// Counters the loop and its transfers share; read from any thread.
-final class TransferStatistics: Sendable {
-    /// How many times a transfer paused because its consumer fell behind.
-    let pauses = Atomic(0)
-}
 
 final class CurlMultiLoop: @unchecked Sendable {
     // `@unchecked`: `multi` and `active` are touched only on the loop thread (curl's rule for a
@@ -59,6 +62,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             return true
         }
         if accepted {
+            self.statistics.commands.add(1, ordering: .relaxed)
             curl_multi_wakeup(self.multi)
         } else if case .add(let transfer) = command {
             transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client has shut down"))

@@ -1,5 +1,6 @@
 import CCurl
 import NIOCore
+import Synchronization
 
 /// One request on its way through curl: the easy handle, the buffers curl borrows from us, and the
 /// state that bridges curl's callbacks to Swift concurrency.
@@ -24,6 +25,8 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// False once the body buffer is full; the next write callback then pauses the transfer.
     private var consumerWantsBytes = true
+    /// What the consumer's thread needs to know to skip waking the loop when there is nothing to do.
+    let demand = DemandSignal()
     private(set) var isPaused = false
     private var statistics: TransferStatistics?
     /// Set when the caller gave up; an add arriving after it does not start the transfer.
@@ -152,6 +155,7 @@ final class CurlTransfer: @unchecked Sendable {
     /// The transfer ended in curl with `code`.
     func complete(with code: CURLcode) {
         if code == CURLE_OK {
+            self.demand.hasEnded.store(true, ordering: .releasing)
             self.deliverHeadIfPending()
             self.source?.finish()
             self.source = nil
@@ -162,6 +166,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Ends the transfer with `error`: the waiting caller, or the body's consumer, sees it.
     func fail(_ error: UpstreamError) {
+        self.demand.hasEnded.store(true, ordering: .releasing)
         if let continuation = self.headContinuation {
             self.headContinuation = nil
             continuation.resume(throwing: error)
@@ -230,9 +235,10 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.lastActivity = .now
         self.deliverHeadIfPending()
+        self.demand.beginYield()
         switch source.yield(ByteBuffer(bytes: bytes)) {
-        case .produceMore: break
-        case .stopProducing: self.consumerWantsBytes = false
+        case .produceMore: self.demand.yieldContinued()
+        case .stopProducing: self.consumerWantsBytes = !self.demand.yieldStopped()
         case .dropped: return 0
         }
         return bytes.count
@@ -289,11 +295,15 @@ struct CurlTransferDelegate: NIOAsyncSequenceProducerDelegate {
     let transfer: CurlTransfer
 
     func produceMore() {
-        self.loop.submit(.resume(self.transfer))
+        if self.transfer.demand.needsResume() {
+            self.loop.submit(.resume(self.transfer))
+        }
     }
 
     func didTerminate() {
-        self.loop.submit(.cancel(self.transfer))
+        if !self.transfer.demand.hasEnded.load(ordering: .acquiring) {
+            self.loop.submit(.cancel(self.transfer))
+        }
     }
 }
 

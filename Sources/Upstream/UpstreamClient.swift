@@ -90,6 +90,10 @@ public final class UpstreamClient: Sendable {
     /// How many times a transfer paused because its consumer read slower than the upstream sent.
     public var backpressurePauses: Int { self.loop.statistics.pauses.load(ordering: .relaxed) }
 
+    /// How many times another thread woke the loop thread: a transfer starting, a paused one resuming,
+    /// or one cancelled while it ran.
+    public var loopWakeups: Int { self.loop.statistics.commands.load(ordering: .relaxed) }
+
     /// The libcurl version this client runs on, such as `"7.88.1"`.
     public static var curlVersion: String {
         _ = initializeCurlOnce

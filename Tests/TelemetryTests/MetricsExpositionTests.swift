@@ -94,19 +94,4 @@ struct MetricsExpositionTests {
         process.waitUntilExit()
         #expect(String(decoding: output, as: UTF8.self) == text)
     }
-
-    @Test("traceparent: a valid one continues its trace; malformed ones start anew")
-    func traceparent() {
-        let context = TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-        #expect(context?.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
-        #expect(context?.parentSpanID == "00f067aa0ba902b7")
-        #expect(context?.spanID.count == 16)
-        #expect(context?.spanID != "00f067aa0ba902b7")
-        for bad in ["", "00-0000000000000000000000000000000-00f067aa0ba902b7-01", "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-                    "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-zz-01"] {
-            #expect(TraceContext(traceparent: bad) == nil, "\(bad)")
-        }
-        let fresh = TraceContext()
-        #expect(fresh.traceID.count == 32 && fresh.traceID.allSatisfy(\.isHexDigit))
-    }
 }

@@ -177,6 +177,27 @@ struct UpstreamClientTests {
         await server.stop()
     }
 
+    @Test("a body read to its end wakes the loop thread once per request: to start it")
+    func noWakeupsBeyondTheStart() async throws {
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/event-stream")])
+            for index in 0..<3 {
+                try await Task.sleep(for: .milliseconds(2))  // the consumer waits before each part
+                try await writer.writeBody("data: \(index)\n\n")
+            }
+            try await writer.end()
+        }
+        let client = UpstreamClient()
+        for _ in 0..<10 {
+            let response = try await client.execute(UpstreamRequest(url: "\(server.baseURL)/events"))
+            #expect(String(buffer: try await response.collectBody(upTo: 1024)) == "data: 0\n\ndata: 1\n\ndata: 2\n\n")
+        }
+        // Demand that never stopped the transfer, and an iterator dropped after the end, need no wake-up.
+        #expect(client.loopWakeups == 10)
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test("a server that resets the connection mid-body yields a connectionReset error")
     func resetMidBody() async throws {
         let server = try await ScriptedHTTPServer.start { _, writer in

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// Ids in Anthropic's shapes: `msg_…` and `toolu_…`, 24 random base-62 characters.
 enum Identifiers {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
@@ -5,9 +7,9 @@ enum Identifiers {
     static func message() -> String { "msg_" + random(24) }
     static func toolUse() -> String { "toolu_" + random(24) }
 
-    /// Ten base-62 digits per 64 random bits: each draw from the system generator is a system call.
+    /// Ten base-62 digits per 64 random bits.
     private static func random(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledRandomGenerator()
         var characters: [UInt8] = []
         characters.reserveCapacity(count)
         var word: UInt64 = 0
