@@ -101,9 +101,13 @@ final class CurlMultiLoop: @unchecked Sendable {
             curl_multi_perform(self.multi, &running)
             self.collectFinishedTransfers()
             let now = ContinuousClock.now
-            for transfer in self.active.values where transfer.isIdle(at: now) {
-                let seconds = Double(transfer.idleTimeout.milliseconds) / 1000
-                self.end(transfer) { $0.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s")) }
+            for transfer in self.active.values {
+                if transfer.isIdle(at: now) {
+                    let seconds = Double(transfer.idleTimeout.milliseconds) / 1000
+                    self.end(transfer) { $0.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s")) }
+                } else {
+                    transfer.beatIfSilent(at: now)
+                }
             }
             curl_multi_poll(self.multi, nil, 0, self.pollTimeoutMilliseconds(now: now), nil)
         }
@@ -173,11 +177,11 @@ final class CurlMultiLoop: @unchecked Sendable {
         transfer.releaseHandle()
     }
 
-    /// Long enough to idle cheaply, short enough to notice the next idle timeout on time.
+    /// Long enough to idle cheaply, short enough to notice the next idle timeout or heartbeat on time.
     private func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
         var timeout = 1000
         for transfer in self.active.values {
-            let remaining = (transfer.lastActivity + transfer.idleTimeout - now).milliseconds + 1
+            let remaining = (transfer.nextDeadline() - now).milliseconds + 1
             timeout = min(timeout, max(remaining, 0))
         }
         return Int32(timeout)

@@ -32,7 +32,9 @@ final class CurlTransfer: @unchecked Sendable {
     /// Set when the caller gave up; an add arriving after it does not start the transfer.
     var isCancelled = false
     /// The last time a byte arrived, or the consumer asked for more after a pause.
-    private(set) var lastActivity = ContinuousClock.now
+    private var lastActivity = ContinuousClock.now
+    /// The last heartbeat: an empty chunk yielded after `request.heartbeat` of silence.
+    private var lastHeartbeat = ContinuousClock.now
 
     init(request: UpstreamRequest, idleTimeout: Duration) {
         self.request = request
@@ -152,6 +154,22 @@ final class CurlTransfer: @unchecked Sendable {
         !self.isPaused && now - self.lastActivity > self.idleTimeout
     }
 
+    /// When the loop must next look at this transfer: its idle timeout, or its next heartbeat.
+    func nextDeadline() -> ContinuousClock.Instant {
+        let idleDeadline = self.lastActivity + self.idleTimeout
+        guard let heartbeat = self.request.heartbeat else { return idleDeadline }
+        return min(idleDeadline, max(self.lastActivity, self.lastHeartbeat) + heartbeat)
+    }
+
+    /// Yields an empty chunk when the consumer has waited a heartbeat interval since the last byte or beat.
+    func beatIfSilent(at now: ContinuousClock.Instant) {
+        guard let heartbeat = self.request.heartbeat, self.headContinuation == nil, let source = self.source,
+            self.consumerWantsBytes, now - max(self.lastActivity, self.lastHeartbeat) >= heartbeat
+        else { return }
+        self.lastHeartbeat = now
+        _ = self.yield(ByteBuffer(), to: source)
+    }
+
     /// The transfer ended in curl with `code`.
     func complete(with code: CURLcode) {
         if code == CURLE_OK {
@@ -235,13 +253,18 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.lastActivity = .now
         self.deliverHeadIfPending()
+        return self.yield(ByteBuffer(bytes: bytes), to: source) ? bytes.count : 0
+    }
+
+    /// Hands `chunk` to the body's consumer; false when nobody will read it any more.
+    private func yield(_ chunk: ByteBuffer, to source: UpstreamBody.Producer.Source) -> Bool {
         self.demand.beginYield()
-        switch source.yield(ByteBuffer(bytes: bytes)) {
+        switch source.yield(chunk) {
         case .produceMore: self.demand.yieldContinued()
         case .stopProducing: self.consumerWantsBytes = !self.demand.yieldStopped()
-        case .dropped: return 0
+        case .dropped: return false
         }
-        return bytes.count
+        return true
     }
 
     private func deliverHeadIfPending() {

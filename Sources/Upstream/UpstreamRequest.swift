@@ -13,6 +13,9 @@ public struct UpstreamRequest: Sendable {
     /// Overrides the client's idle timeout for this request: the longest wait for the next byte while
     /// the consumer wants one.
     public var idleTimeout: Duration?
+    /// When set, the body yields an empty chunk each time this long passes without a byte while the
+    /// consumer waits for one, so that a stream relaying this body can show the client it is alive.
+    public var heartbeat: Duration?
 
     public init(
         method: String = "GET",
@@ -20,7 +23,8 @@ public struct UpstreamRequest: Sendable {
         headers: UpstreamHeaders = [:],
         body: ByteBuffer? = nil,
         connectTimeout: Duration? = nil,
-        idleTimeout: Duration? = nil
+        idleTimeout: Duration? = nil,
+        heartbeat: Duration? = nil
     ) {
         self.method = method
         self.url = url
@@ -28,5 +32,6 @@ public struct UpstreamRequest: Sendable {
         self.body = body
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.heartbeat = heartbeat
     }
 }

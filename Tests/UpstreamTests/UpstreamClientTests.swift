@@ -198,6 +198,29 @@ struct UpstreamClientTests {
         await server.stop()
     }
 
+    @Test("with a heartbeat, a silent upstream yields an empty chunk each interval; a talking one, none")
+    func heartbeatInSilenceOnly() async throws {
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/event-stream")])
+            try await Task.sleep(for: .milliseconds(350))
+            for index in 0..<5 {
+                try await writer.writeBody("data: \(index)\n\n")
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await writer.end()
+        }
+        let client = UpstreamClient()
+        let response = try await client.execute(UpstreamRequest(url: "\(server.baseURL)/think", heartbeat: .milliseconds(100)))
+        var chunks: [ByteBuffer] = []
+        for try await chunk in response.body { chunks.append(chunk) }
+        let firstData = try #require(chunks.firstIndex { $0.readableBytes > 0 })
+        #expect((2...4).contains(firstData), "beats in 350 ms of silence at 100 ms: \(chunks.map(\.readableBytes))")
+        #expect(chunks[firstData...].allSatisfy { $0.readableBytes > 0 }, "no beat while bytes flow")
+        #expect(String(buffer: chunks.reduce(into: ByteBuffer()) { $0.writeImmutableBuffer($1) }) == (0..<5).map { "data: \($0)\n\n" }.joined())
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test("a server that resets the connection mid-body yields a connectionReset error")
     func resetMidBody() async throws {
         let server = try await ScriptedHTTPServer.start { _, writer in

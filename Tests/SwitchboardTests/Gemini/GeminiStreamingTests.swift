@@ -21,6 +21,77 @@ struct GeminiStreamingTests {
             try await writer.end()
         }
         let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
+        let events = try await Self.stream(from: server, through: upstream, pingInterval: .seconds(30))
+        var texts: [String] = []
+        for try await event in events {
+            if case .contentBlockDelta(_, .text(let text)) = event {
+                texts.append(text)
+                signal.yield()
+            }
+        }
+        #expect(texts == ["first", " second"])
+        await upstream.shutdown()
+        await server.stop()
+    }
+
+    @Test("while Gemini is silent a ping goes out every interval; a talking Gemini gets none")
+    func pingsOnlyInSilence() async throws {
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/event-stream")])
+            try await Task.sleep(for: .milliseconds(450))  // thinking
+            for part in ["a", "b", "c", "d"] {
+                try await writer.writeBody(#"data: {"candidates":[{"content":{"role":"model","parts":[{"text":"\#(part)"}]}}]}"# + "\r\n\r\n")
+                try await Task.sleep(for: .milliseconds(30))  // well inside the interval
+            }
+            try await writer.writeBody(#"data: {"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"STOP"}]}"# + "\r\n\r\n")
+            try await writer.end()
+        }
+        let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
+        let events = try await Self.stream(from: server, through: upstream, pingInterval: .milliseconds(100))
+        var names: [String] = []
+        for try await event in events { names.append(event.name) }
+        let firstContent = try #require(names.firstIndex { $0 != "ping" })
+        #expect((3...5).contains(firstContent), "pings in 450 ms of silence at 100 ms: \(names)")
+        #expect(!names[firstContent...].contains("ping"), "no ping while Gemini talks: \(names)")
+        #expect(names.last == "message_stop")
+        await upstream.shutdown()
+        await server.stop()
+    }
+
+    @Test("the events of one upstream chunk leave in one SSE chunk, in order; usage is read off each")
+    func oneChunkOneWrite() async throws {
+        let parts = (0..<20).map { #"data: {"candidates":[{"content":{"role":"model","parts":[{"text":"\#($0) "}]}}]}"# + "\r\n\r\n" }
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/event-stream")])
+            try await writer.writeBody(parts.joined())  // twenty Gemini chunks in one write
+            try await Task.sleep(for: .milliseconds(50))
+            try await writer.writeBody(#"data: {"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":20}}"# + "\r\n\r\n")
+            try await writer.end()
+        }
+        let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
+        let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+        let events = try await Self.stream(from: server, through: upstream, pingInterval: .seconds(30), exchange: exchange)
+        let body = ServerSentEventBody(events: events, accounting: EventAccounting(exchange: exchange), provider: "gemini")
+        var chunks: [String] = []
+        for try await chunk in body { chunks.append(String(buffer: chunk)) }
+        let deltas = chunks[0].components(separatedBy: "event: content_block_delta\n").dropFirst()
+        #expect(deltas.count == 20, "the first write carries every delta of the first upstream chunk")
+        #expect(deltas.first?.contains(#""text":"0 ""#) == true && deltas.last?.contains(#""text":"19 ""#) == true)
+        #expect(chunks.count <= 3, "one write per upstream chunk, and the closing events: \(chunks.count)")
+        #expect(chunks.joined().components(separatedBy: "event: content_block_delta\n").count - 1 == 20)
+        #expect(exchange.record.timings[.firstToken] != nil)
+        #expect(exchange.record.usage.outputTokens == 20)
+        await upstream.shutdown()
+        await server.stop()
+    }
+
+    /// Asks a Gemini provider pointed at `server` for a streamed answer; its events.
+    static func stream(
+        from server: ScriptedHTTPServer,
+        through upstream: UpstreamClient,
+        pingInterval: Duration,
+        exchange: Exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+    ) async throws -> AnthropicEventStream {
         let deployment = ModelDeployment(
             modelName: "g",
             provider: .gemini,
@@ -34,28 +105,18 @@ struct GeminiStreamingTests {
             upstream: upstream,
             signatures: ThoughtSignatures(),
             dropParams: false,
-            pingInterval: .seconds(30)
+            pingInterval: pingInterval
         )
         let request = try anthropicRequest(#"{"model":"g","max_tokens":10,"stream":true,"messages":[{"role":"user","content":"x"}]}"#)
         let call = ProviderCall(
             request: request,
             body: ByteBuffer(),
             route: Route(requestedModel: "g", deployment: deployment, upstreamModel: "gemini-2.5-flash"),
-            exchange: Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+            exchange: exchange
         )
         guard case .events(let events) = try await provider.sendMessage(call) else {
-            Issue.record("events expected")
-            return
+            throw AnthropicError.api("events expected")
         }
-        var texts: [String] = []
-        for try await event in events {
-            if case .contentBlockDelta(_, .text(let text)) = event {
-                texts.append(text)
-                signal.yield()
-            }
-        }
-        #expect(texts == ["first", " second"])
-        await upstream.shutdown()
-        await server.stop()
+        return events
     }
 }

@@ -16,34 +16,52 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
     let reopen: @Sendable () async throws -> UpstreamResponse
     let makeTranslator: @Sendable () -> GeminiResponseTranslator
 
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var body: UpstreamBody.AsyncIterator
-        let isStreaming: Bool
-        let exchange: Exchange
-        let reopen: @Sendable () async throws -> UpstreamResponse
-        let makeTranslator: @Sendable () -> GeminiResponseTranslator
-        var translator: GeminiResponseTranslator
-        var decoder = ServerSentEventDecoder()
-        var collected = ByteBuffer()
-        var ready: [AnthropicEvent] = []
-        var readyIndex = 0
-        var isFinished = false
-        var attempts = 1
+    /// A class so that ``ServerSentEventBody`` can take, through ``ReadyEvents``, the events one
+    /// upstream chunk became without waiting for each.
+    final class AsyncIterator: AsyncIteratorProtocol, ReadyEvents {
+        private var body: UpstreamBody.AsyncIterator
+        private let isStreaming: Bool
+        private let exchange: Exchange
+        private let reopen: @Sendable () async throws -> UpstreamResponse
+        private let makeTranslator: @Sendable () -> GeminiResponseTranslator
+        private var translator: GeminiResponseTranslator
+        private var decoder = ServerSentEventDecoder()
+        private var collected = ByteBuffer()
+        private var ready: [AnthropicEvent] = []
+        private var readyIndex = 0
+        private var isFinished = false
+        private var attempts = 1
 
-        mutating func next() async throws -> AnthropicEvent? {
+        fileprivate init(sequence: GeminiEventSequence) {
+            self.body = sequence.first.body.makeAsyncIterator()
+            self.isStreaming = sequence.isStreaming
+            self.exchange = sequence.exchange
+            self.reopen = sequence.reopen
+            self.makeTranslator = sequence.makeTranslator
+            self.translator = sequence.makeTranslator()
+        }
+
+        func next() async throws -> AnthropicEvent? {
             while self.readyIndex == self.ready.count {
                 if self.isFinished { return nil }
                 self.ready.removeAll(keepingCapacity: true)
                 self.readyIndex = 0
                 try await self.readMore()
             }
+            return self.nextIfReady()
+        }
+
+        func nextIfReady() -> AnthropicEvent? {
+            guard self.readyIndex < self.ready.count else { return nil }
             defer { self.readyIndex += 1 }
             return self.ready[self.readyIndex]
         }
 
-        private mutating func readMore() async throws {
+        private func readMore() async throws {
             if let chunk = try await self.body.next() {
-                if self.isStreaming {
+                if chunk.readableBytes == 0 {
+                    self.ready.append(.ping)  // the upstream's heartbeat: silent for a ping interval
+                } else if self.isStreaming {
                     for event in self.decoder.append(chunk) { try self.consume(event.data) }
                 } else {
                     var chunk = chunk
@@ -83,7 +101,7 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
             }
         }
 
-        private mutating func consume(_ data: String) throws {
+        private func consume(_ data: String) throws {
             guard !data.isEmpty else { return }
             let response: GeminiResponse
             do {
@@ -96,13 +114,6 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(
-            body: self.first.body.makeAsyncIterator(),
-            isStreaming: self.isStreaming,
-            exchange: self.exchange,
-            reopen: self.reopen,
-            makeTranslator: self.makeTranslator,
-            translator: self.makeTranslator()
-        )
+        AsyncIterator(sequence: self)
     }
 }

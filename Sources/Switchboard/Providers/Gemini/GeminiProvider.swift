@@ -46,7 +46,11 @@ struct GeminiProvider: Provider {
         let body = Self.encode(translation.request, sizedLike: call.body)
         let streaming = call.request.isStreaming
         let url = "\(self.base)/models/\(model):" + (streaming ? "streamGenerateContent?alt=sse" : "generateContent")
-        let request = UpstreamRequest(method: "POST", url: url, headers: self.headers, body: body)
+        // While Gemini thinks in silence, the upstream's heartbeat becomes a `ping` for the client:
+        // Claude Code gives up on a stream after five minutes without a byte.
+        let request = UpstreamRequest(
+            method: "POST", url: url, headers: self.headers, body: body, heartbeat: streaming ? self.pingInterval : nil
+        )
 
         call.exchange.mark(.upstreamRequestSent)
         let first = try await self.open(request, exchange: call.exchange)
@@ -61,8 +65,7 @@ struct GeminiProvider: Provider {
             reopen: { [exchange = call.exchange] in try await self.open(request, exchange: exchange) },
             makeTranslator: { GeminiResponseTranslator(model: model, declaredTools: declared, signatures: signatures) }
         )
-        guard streaming else { return .events(events) }
-        return .events(KeepAliveEvents(base: events, interval: self.pingInterval))
+        return .events(events)
     }
 
     func countTokens(_ call: ProviderCall) async throws -> ProviderReply {
