@@ -10,6 +10,7 @@ public struct AccessLog: ExchangeObserver {
     }
 
     public func exchangeDidFinish(_ record: ExchangeRecord) {
+        guard self.logger.logLevel <= .info else { return }  // not even the metadata when nobody logs it
         var metadata: Logger.Metadata = [
             "request_id": .string(record.requestID),
             "method": .string(record.method),
