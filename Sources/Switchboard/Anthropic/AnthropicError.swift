@@ -1,6 +1,5 @@
 import HTTPTypes
 import Hummingbird
-import Telemetry
 import NIOCore
 
 /// An error a client sees, in the Anthropic shape: `{"type":"error","error":{"type":…,"message":…}}`.
@@ -50,14 +49,11 @@ public struct AnthropicError: Error, Sendable, Hashable, HTTPResponseError {
 
     public var status: HTTPResponse.Status { .init(code: self.statusCode) }
 
-    /// The JSON body.
+    /// The JSON body: the same JSON as the `error` event of a stream.
     public var body: ByteBuffer {
-        var text = #"{"type":"error","error":{"type":"#
-        JSONText.appendString(self.type, to: &text)
-        text += #","message":"#
-        JSONText.appendString(self.message, to: &text)
-        text += "}}"
-        return ByteBuffer(string: text)
+        var writer = JSONWriter()
+        AnthropicEvent.error(self).write(to: &writer)
+        return ByteBuffer(bytes: writer.bytes)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

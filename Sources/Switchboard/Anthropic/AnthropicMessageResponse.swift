@@ -43,18 +43,11 @@ extension AnthropicMessageResponse: JSONWritable {
 }
 
 /// Token counts, as Anthropic reports them: `input_tokens` excludes cached and cache-written tokens.
-public struct AnthropicUsage: Sendable, Hashable, Decodable {
+public struct AnthropicUsage: Sendable, Hashable {
     public var inputTokens: Int
     public var outputTokens: Int
     public var cacheCreationInputTokens: Int
     public var cacheReadInputTokens: Int
-
-    enum CodingKeys: String, CodingKey {
-        case inputTokens = "input_tokens"
-        case outputTokens = "output_tokens"
-        case cacheCreationInputTokens = "cache_creation_input_tokens"
-        case cacheReadInputTokens = "cache_read_input_tokens"
-    }
 
     public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheCreationInputTokens: Int = 0, cacheReadInputTokens: Int = 0) {
         self.inputTokens = inputTokens
@@ -62,13 +55,18 @@ public struct AnthropicUsage: Sendable, Hashable, Decodable {
         self.cacheCreationInputTokens = cacheCreationInputTokens
         self.cacheReadInputTokens = cacheReadInputTokens
     }
+}
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.inputTokens = try container.decodeIfPresent(Int.self, forKey: .inputTokens) ?? 0
-        self.outputTokens = try container.decodeIfPresent(Int.self, forKey: .outputTokens) ?? 0
-        self.cacheCreationInputTokens = try container.decodeIfPresent(Int.self, forKey: .cacheCreationInputTokens) ?? 0
-        self.cacheReadInputTokens = try container.decodeIfPresent(Int.self, forKey: .cacheReadInputTokens) ?? 0
+extension AnthropicUsage: JSONReadable {
+    /// Absent counts are 0: `message_delta` usage may carry only the output count.
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.init(
+            inputTokens: try fields.optional("input_tokens") ?? 0,
+            outputTokens: try fields.optional("output_tokens") ?? 0,
+            cacheCreationInputTokens: try fields.optional("cache_creation_input_tokens") ?? 0,
+            cacheReadInputTokens: try fields.optional("cache_read_input_tokens") ?? 0
+        )
     }
 }
 

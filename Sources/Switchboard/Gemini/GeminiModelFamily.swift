@@ -7,8 +7,8 @@ enum GeminiModelFamily: Sendable, Equatable {
     case gemini2(budgetRange: ClosedRange<Int>, canDisable: Bool)
     case other
 
-    init(model: String) {
-        let id = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
+    /// `id` is bare (`gemini-2.5-pro`): the provider strips a `models/` prefix before translating.
+    init(model id: String) {
         if id.hasPrefix("gemini-3") {
             self = .gemini3(isPro: id.contains("-pro"))
         } else if id.hasPrefix("gemini-2.5-pro") {
@@ -66,7 +66,8 @@ enum GeminiModelFamily: Sendable, Equatable {
         }
     }
 
+    /// Read as the request decoder reads integers: `1e20` is no budget, rather than a trap converting it.
     private static func budget(of thinking: JSONValue) -> Int? {
-        if case .number(let value) = thinking["budget_tokens"] { Int(value) } else { nil }
+        try? thinking["budget_tokens"]?.asInt()
     }
 }

@@ -21,8 +21,6 @@ struct GeminiResponse: Sendable {
 
     var candidates: [Candidate]?
     var usageMetadata: UsageMetadata?
-    var modelVersion: String?
-    var responseId: String?
     var promptFeedback: PromptFeedback?
 }
 
@@ -32,8 +30,6 @@ extension GeminiResponse: JSONReadable {
         let fields = try JSONObjectReader(json)
         self.candidates = try fields.optional("candidates")
         self.usageMetadata = try fields.optional("usageMetadata")
-        self.modelVersion = try fields.optional("modelVersion")
-        self.responseId = try fields.optional("responseId")
         self.promptFeedback = try fields.optional("promptFeedback") { value in
             PromptFeedback(blockReason: try JSONObjectReader(value).optional("blockReason"))
         }
@@ -69,27 +65,4 @@ extension GeminiResponse.UsageMetadata: JSONReadable {
             cacheReadInputTokens: cached
         )
     }
-}
-
-/// Gemini's error body: `{"error": {"code", "message", "status", "details"}}`.
-struct GeminiErrorBody: Sendable, Decodable {
-    struct Detail: Sendable, Decodable {
-        var type: String?
-        var reason: String?
-        var retryDelay: String?
-
-        enum CodingKeys: String, CodingKey {
-            case type = "@type"
-            case reason, retryDelay
-        }
-    }
-
-    struct Failure: Sendable, Decodable {
-        var code: Int?
-        var message: String?
-        var status: String?
-        var details: [Detail]?
-    }
-
-    var error: Failure
 }

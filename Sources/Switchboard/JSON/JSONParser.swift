@@ -204,13 +204,13 @@ struct JSONParser {
         var isInteger = true
         if self.consume(UInt8(ascii: ".")) {
             isInteger = false
-            guard try self.digits() else { throw self.error("invalid number") }
+            guard self.digits() else { throw self.error("invalid number") }
         }
         if self.index < self.bytes.count, self.bytes[self.index] | 0x20 == UInt8(ascii: "e") {
             isInteger = false
             self.index += 1
             if !self.consume(UInt8(ascii: "+")) { _ = self.consume(UInt8(ascii: "-")) }
-            guard try self.digits() else { throw self.error("invalid number") }
+            guard self.digits() else { throw self.error("invalid number") }
         }
         // Integers of up to 15 digits are exact in a Double; anything else goes through the full parser.
         if isInteger && digits <= 15 { return Double(negative ? -integer : integer) }
@@ -220,7 +220,7 @@ struct JSONParser {
     }
 
     /// Consumes one or more digits; false when there was none.
-    private mutating func digits() throws(JSONSyntaxError) -> Bool {
+    private mutating func digits() -> Bool {
         let start = self.index
         while self.index < self.bytes.count, Self.isDigit(self.bytes[self.index]) { self.index += 1 }
         return self.index > start

@@ -15,10 +15,6 @@ public enum JSONValue: Sendable, Hashable {
     public var stringValue: String? {
         if case .string(let value) = self { value } else { nil }
     }
-
-    public var objectValue: [String: JSONValue]? {
-        if case .object(let value) = self { value } else { nil }
-    }
 }
 
 extension JSONValue {

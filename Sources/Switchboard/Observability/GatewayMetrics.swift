@@ -8,8 +8,6 @@ import Upstream
 /// Labels stay bounded: route templates, provider names, status codes, and model names capped at
 /// ``modelLabelLimit`` distinct values (a client can send any name through a wildcard route).
 public final class GatewayMetrics: ExchangeObserver {
-    public let registry: MetricsRegistry
-
     static let durationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
     static let tokenBuckets: [Double] = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864]
     static let timeToFirstTokenBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
@@ -31,7 +29,6 @@ public final class GatewayMetrics: ExchangeObserver {
     private let seenModels = Mutex<Set<String>>([])
 
     public init(registry: MetricsRegistry, live: LiveExchanges, version: String) {
-        self.registry = registry
         let genAI = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"]
         self.operationDuration = registry.histogram(
             "gen_ai_client_operation_duration_seconds",

@@ -17,7 +17,10 @@ struct EventAccounting: Sendable {
         case .contentBlockDelta(_, let delta):
             self.exchange.mark(.firstToken)
             if self.captureContent, case .text(let text) = delta {
-                self.exchange.update { $0.capturedOutput = ($0.capturedOutput ?? "") + text }
+                // Appended in place: rebuilding the text for each delta would make capture quadratic.
+                self.exchange.update { record in
+                    if record.capturedOutput == nil { record.capturedOutput = text } else { record.capturedOutput! += text }
+                }
             }
         case .messageDelta(let stopReason, _, let usage):
             self.exchange.update { record in

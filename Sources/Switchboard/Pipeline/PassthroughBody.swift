@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// Forwards an upstream body unchanged, reading usage, stop reason and first token off it on the way
@@ -63,27 +62,8 @@ struct PassthroughBody: AsyncSequence, Sendable {
 
 /// Reads what accounting needs from Anthropic's own wire format, without changing a byte.
 enum AnthropicUsageReader {
-    private struct Event: Decodable {
-        struct Message: Decodable {
-            var usage: AnthropicUsage?
-            var stopReason: String?
-            enum CodingKeys: String, CodingKey {
-                case usage
-                case stopReason = "stop_reason"
-            }
-        }
-        struct Delta: Decodable {
-            var stopReason: String?
-            enum CodingKeys: String, CodingKey { case stopReason = "stop_reason" }
-        }
-        var type: String
-        var message: Message?
-        var usage: AnthropicUsage?
-        var delta: Delta?
-    }
-
     /// Only `message_start` and `message_delta` carry usage and the stop reason, so only they are
-    /// decoded; a delta just marks the first token, by its event name, without parsing its JSON.
+    /// parsed; a delta just marks the first token, by its event name, without parsing its JSON.
     static func read(_ sse: ServerSentEvent, into exchange: Exchange) {
         switch sse.name {
         case "content_block_delta":
@@ -94,22 +74,22 @@ enum AnthropicUsageReader {
         default:
             return
         }
-        guard let event = try? JSONDecoder().decode(Event.self, from: Data(sse.data.utf8)) else { return }
-        switch event.type {
+        guard let event = try? JSONValue.parse(sse.data) else { return }
+        switch event["type"]?.stringValue {
         case "message_start":
-            if let usage = event.message?.usage { exchange.update { $0.usage = usage } }
+            if let usage = Self.usage(in: event["message"]) { exchange.update { $0.usage = usage } }
         case "content_block_delta":
             exchange.mark(.firstToken)
         case "message_delta":
             exchange.update { record in
-                if let usage = event.usage {
+                if let usage = Self.usage(in: event) {
                     // message_delta usage is cumulative but may omit the input counts.
                     record.usage.outputTokens = usage.outputTokens
                     if usage.inputTokens > 0 { record.usage.inputTokens = usage.inputTokens }
                     if usage.cacheReadInputTokens > 0 { record.usage.cacheReadInputTokens = usage.cacheReadInputTokens }
                     if usage.cacheCreationInputTokens > 0 { record.usage.cacheCreationInputTokens = usage.cacheCreationInputTokens }
                 }
-                if let stop = event.delta?.stopReason { record.stopReason = stop }
+                if let stop = event["delta"]?["stop_reason"]?.stringValue { record.stopReason = stop }
             }
         default:
             break
@@ -117,10 +97,15 @@ enum AnthropicUsageReader {
     }
 
     static func readMessage(_ body: ByteBuffer, into exchange: Exchange) {
-        guard let message = try? JSONDecoder().decode(Event.Message.self, from: Data(body.readableBytesView)) else { return }
+        guard let message = try? body.withUnsafeReadableBytes({ try JSONParser.parse($0) }) else { return }
         exchange.update { record in
-            if let usage = message.usage { record.usage = usage }
-            record.stopReason = message.stopReason
+            if let usage = Self.usage(in: message) { record.usage = usage }
+            record.stopReason = message["stop_reason"]?.stringValue
         }
+    }
+
+    /// The `usage` object of `container`, when it has a readable one.
+    private static func usage(in container: JSONValue?) -> AnthropicUsage? {
+        container?["usage"].flatMap { try? AnthropicUsage(json: $0) }
     }
 }

@@ -63,11 +63,6 @@ public final class MetricFamily: Sendable {
         }
     }
 
-    /// A histogram series' sum.
-    public func sum(_ labels: [String] = []) -> Double? {
-        self.series.withLock { $0[labels]?.sum }
-    }
-
     /// The series now, sorted by label values, for exposition.
     func snapshot() -> [(labels: [String], state: SeriesState)] {
         self.series.withLock { series in series.map { ($0.key, $0.value) } }

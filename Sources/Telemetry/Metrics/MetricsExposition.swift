@@ -47,7 +47,7 @@ public enum MetricsExposition {
         if isOpenMetrics, let unit = family.unit, family.name.hasSuffix("_" + unit) {
             out += "# UNIT \(declaredName) \(unit)\n"
         }
-        out += "# HELP \(declaredName) \(Self.escapeHelp(family.help, openMetrics: isOpenMetrics))\n"
+        out += "# HELP \(declaredName) \(Self.escape(family.help, quotes: isOpenMetrics))\n"
 
         for (labels, state) in series {
             let pairs = Array(zip(family.labelNames, labels)).filter { !$0.1.isEmpty }
@@ -73,7 +73,7 @@ public enum MetricsExposition {
 
     private static func labelSet(_ pairs: [(String, String)]) -> String {
         guard !pairs.isEmpty else { return "" }
-        return "{" + pairs.map { "\($0.0)=\"\(Self.escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+        return "{" + pairs.map { "\($0.0)=\"\(Self.escape($0.1, quotes: true))\"" }.joined(separator: ",") + "}"
     }
 
     private static func exemplar(_ exemplar: Exemplar) -> String {
@@ -91,26 +91,14 @@ public enum MetricsExposition {
         return value.description
     }
 
-    private static func escapeLabel(_ value: String) -> String {
-        var escaped = ""
-        for character in value {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-
-    private static func escapeHelp(_ value: String, openMetrics: Bool) -> String {
+    /// Backslashes and line feeds always; double quotes in label values, and in OpenMetrics HELP text.
+    private static func escape(_ value: String, quotes: Bool) -> String {
         var escaped = ""
         for character in value {
             switch character {
             case "\\": escaped += "\\\\"
             case "\n": escaped += "\\n"
-            case "\"" where openMetrics: escaped += "\\\""
+            case "\"" where quotes: escaped += "\\\""
             default: escaped.append(character)
             }
         }

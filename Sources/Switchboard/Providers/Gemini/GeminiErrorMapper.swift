@@ -1,12 +1,14 @@
-import Foundation
 import NIOCore
 
 /// Gemini's HTTP errors as the Anthropic errors Claude Code knows how to handle.
 enum GeminiErrorMapper {
+    /// `body` is Gemini's `{"error": {"code", "message", "status", "details": [{"reason"}, {"retryDelay"}]}}`,
+    /// or whatever a proxy in between sent instead.
     static func map(status: Int, body: ByteBuffer, retryAfterHeader: String?) -> AnthropicError {
-        let parsed = try? JSONDecoder().decode(GeminiErrorBody.self, from: Data(body.readableBytesView))
-        let message = parsed?.error.message ?? String(buffer: body).prefix(500).description
-        let reasons = Set(parsed?.error.details?.compactMap(\.reason) ?? [])
+        let error = (try? body.withUnsafeReadableBytes { try JSONParser.parse($0) })?["error"]
+        let message = error?["message"]?.stringValue ?? String(buffer: body).prefix(500).description
+        let details: [JSONValue] = if case .array(let details)? = error?["details"] { details } else { [] }
+        let reasons = Set(details.compactMap { $0["reason"]?.stringValue })
 
         if let overflow = Self.contextOverflow(in: message) {
             return .invalidRequest("prompt is too long: \(overflow.tokens) tokens > \(overflow.maximum) maximum")
@@ -20,7 +22,7 @@ enum GeminiErrorMapper {
             return .notFound("gemini: \(message)")
         case 429:
             var headers: [String: String] = [:]
-            let delay = parsed?.error.details?.compactMap(\.retryDelay).first.flatMap(Self.seconds)
+            let delay = details.lazy.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap(Self.seconds)
             if let seconds = retryAfterHeader ?? delay.map(String.init) { headers["retry-after"] = seconds }
             return AnthropicError(status: 429, type: "rate_limit_error", message: "gemini: \(message)", headers: headers)
         case 503:
@@ -42,9 +44,10 @@ enum GeminiErrorMapper {
         return (numbers[0], numbers[1])
     }
 
-    /// `"7s"` or `"1.5s"` → whole seconds, rounded up.
+    /// `"7s"` or `"1.5s"` → whole seconds, rounded up; nil for what is no plausible delay (`"infs"`, `"-1s"`,
+    /// `"1e30s"`), which would not fit an `Int`.
     private static func seconds(_ delay: String) -> Int? {
-        guard delay.hasSuffix("s"), let value = Double(delay.dropLast()) else { return nil }
+        guard delay.hasSuffix("s"), let value = Double(delay.dropLast()), (0...86_400 * 365).contains(value) else { return nil }
         return Int(value.rounded(.up))
     }
 }

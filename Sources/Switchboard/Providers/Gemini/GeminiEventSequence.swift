@@ -62,7 +62,9 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
                 if chunk.readableBytes == 0 {
                     self.ready.append(.ping)  // the upstream's heartbeat: silent for a ping interval
                 } else if self.isStreaming {
-                    for event in self.decoder.append(chunk) { try self.consume(event.data) }
+                    for event in self.decoder.append(chunk) where !event.data.isEmpty {
+                        try self.consume { try JSONValue.parse(event.data) }
+                    }
                 } else {
                     var chunk = chunk
                     self.collected.writeBuffer(&chunk)
@@ -70,9 +72,9 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
                 return
             }
             if self.isStreaming {
-                if let tail = self.decoder.finish() { try self.consume(tail.data) }
-            } else {
-                try self.consume(String(buffer: self.collected))
+                if let tail = self.decoder.finish(), !tail.data.isEmpty { try self.consume { try JSONValue.parse(tail.data) } }
+            } else if self.collected.readableBytes > 0 {
+                try self.consume { try self.collected.withUnsafeReadableBytes { try JSONParser.parse($0) } }
             }
             do {
                 self.ready += try self.translator.finish()
@@ -101,11 +103,11 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
             }
         }
 
-        private func consume(_ data: String) throws {
-            guard !data.isEmpty else { return }
+        /// Translates one Gemini response, which `parse` reads from an SSE event or the whole body.
+        private func consume(_ parse: () throws -> JSONValue) throws {
             let response: GeminiResponse
             do {
-                response = try GeminiResponse(json: JSONValue.parse(data))
+                response = try GeminiResponse(json: parse())
             } catch {
                 throw AnthropicError.api("gemini sent a response Switchboard could not read: \(error)", status: 502)
             }

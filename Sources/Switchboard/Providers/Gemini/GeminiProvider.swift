@@ -76,16 +76,13 @@ struct GeminiProvider: Provider {
         do {
             let response = try await self.open(request, exchange: nil)
             let counted = try await response.collectBody(upTo: 1 << 20)
-            let total = try JSONDecoder().decode(CountTokensResponse.self, from: Data(counted.readableBytesView)).totalTokens
+            let json = try counted.withUnsafeReadableBytes { try JSONParser.parse($0) }
+            let total: Int = try JSONObjectReader(json).required("totalTokens")
             return .tokenCount(total, estimated: false)
         } catch {
             // The upstream could not count; an estimate beats failing Claude Code's context accounting.
             return .tokenCount(TokenEstimator.inputTokens(of: call.request), estimated: true)
         }
-    }
-
-    private struct CountTokensResponse: Decodable {
-        let totalTokens: Int
     }
 
     private var headers: UpstreamHeaders {
