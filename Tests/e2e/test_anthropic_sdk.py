@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 import urllib.request
 
 import anthropic
@@ -184,11 +185,18 @@ def test_models_list(client):
 
 
 def test_access_log_has_one_json_line_per_request_and_no_key(gateway, client):
-    client.messages.create(model="mock-echo", max_tokens=8, messages=[{"role": "user", "content": "log me"}])
-    entries = [line for line in gateway.log_lines() if line.get("logger") == "switchboard.access"]
-    mine = [entry for entry in entries if entry.get("model") == "mock-echo" and entry["route"] == "/v1/messages"]
-    assert mine, entries
-    entry = mine[-1]
+    raw = client.messages.with_raw_response.create(model="mock-echo", max_tokens=8, messages=[{"role": "user", "content": "log me"}])
+    request_id = raw.headers["request-id"]
+    deadline = time.monotonic() + 5
+    while True:  # the line is written once the response has gone out
+        entries = [line for line in gateway.log_lines() if line.get("logger") == "switchboard.access"]
+        mine = [entry for entry in entries if entry.get("request_id") == request_id]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(mine) == 1, entries
+    entry = mine[0]
+    assert (entry["model"], entry["route"], entry["status"]) == ("mock-echo", "/v1/messages", 200)
     for field in ("request_id", "method", "route", "model", "provider", "status", "duration_ms"):
         assert field in entry, field
     log_text = gateway.log_path.read_text()

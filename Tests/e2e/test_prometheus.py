@@ -172,6 +172,7 @@ def test_promql_request_and_token_counts(prometheus, after_traffic):
     assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1
     assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total{kind="schema_rewritten"})') == 2
     # The abandoned stream's tokens are counted too (from its message_start and what it produced).
+    assert scalar(prometheus, 'sum(gen_ai_client_token_usage_sum{gen_ai_token_type="output", gen_ai_request_model="slow"})') >= 1
     completed = scalar(prometheus, 'sum(gen_ai_client_token_usage_sum{gen_ai_token_type="output", gen_ai_request_model=~"echo|flash"})')
     assert completed == after_traffic
     assert scalar(prometheus, 'sum(gen_ai_client_operation_duration_seconds_count{gen_ai_request_model="echo"})') == 8

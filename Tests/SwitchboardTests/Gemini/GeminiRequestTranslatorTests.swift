@@ -177,6 +177,7 @@ struct GeminiRequestTranslatorTests {
         arguments: [
             ("gemini-2.5-flash", #"{"type":"enabled","budget_tokens":100000}"#, nil, 24_576, nil, true),
             ("gemini-2.5-pro", #"{"type":"enabled","budget_tokens":10}"#, nil, 128, nil, true),
+            ("gemini-2.5-pro", #"{"type":"enabled","budget_tokens":1e20}"#, nil, 128, nil, true),  // no Int: no budget, no trap
             ("gemini-2.5-pro", #"{"type":"disabled"}"#, nil, 128, nil, false),
             ("gemini-2.5-flash", #"{"type":"disabled"}"#, nil, 0, nil, false),
             ("gemini-2.5-flash", #"{"type":"adaptive"}"#, "high", -1, nil, true),

@@ -46,11 +46,11 @@ struct GeminiResponseTranslatorTests {
         #expect(first != second, "parallel calls to one tool get distinct ids")
         #expect(signatures.signature(for: first) == "S1+/")
         #expect(signatures.signature(for: second) == nil)
-        guard case .contentBlockDelta(_, .inputJSON(let arguments)) = events[12] else { return }
+        guard case .contentBlockDelta(_, .inputJSON(let arguments)) = events[12] else { Issue.record("input_json_delta expected"); return }
         #expect(arguments == "{}", "argument-less calls still send input_json_delta")
         guard case .messageDelta("tool_use", _, let usage) = events[14] else { Issue.record("tool_use expected"); return }
         #expect(usage == AnthropicUsage(inputTokens: 60, outputTokens: 50, cacheReadInputTokens: 40))
-        guard case .messageStart(let start) = events[0] else { return }
+        guard case .messageStart(let start) = events[0] else { Issue.record("message_start expected"); return }
         #expect(start.usage.inputTokens == 60)
         #expect(start.usage.cacheReadInputTokens == 40)
     }
@@ -91,6 +91,10 @@ struct GeminiResponseTranslatorTests {
             try self.run([#"{"candidates":[{"content":{"parts":[{"text":"I will run it"}]},"finishReason":"UNEXPECTED_TOOL_CALL"}]}"#])
         }
         #expect(after?.canRetry == false)
+        let malformedAfter = #expect(throws: GeminiResponseTranslator.MalformedCall.self) {
+            try self.run([#"{"candidates":[{"content":{"parts":[{"text":"I will run it"}]},"finishReason":"MALFORMED_FUNCTION_CALL"}]}"#])
+        }
+        #expect(malformedAfter?.canRetry == false, "once text went out, a retry would repeat it")
     }
 
     @Test("a stream cut before its finish reason is an error, not a silent end")
@@ -144,6 +148,14 @@ struct GeminiResponseTranslatorTests {
         #expect(error.statusCode == expectedStatus)
         #expect(error.type == type)
         if status == 429 { #expect(error.headers["retry-after"] == "7") }
+    }
+
+    @Test("a retryDelay no Int can hold gives no retry-after, rather than a trap", arguments: ["infs", "1e30s", "-5s", "NaNs"])
+    func implausibleRetryDelay(delay: String) {
+        let body = #"{"error":{"code":429,"message":"quota","details":[{"retryDelay":"\#(delay)"}]}}"#
+        let error = GeminiErrorMapper.map(status: 429, body: ByteBuffer(string: body), retryAfterHeader: nil)
+        #expect(error.statusCode == 429)
+        #expect(error.headers["retry-after"] == nil)
     }
 
     @Test("context overflow uses Anthropic's wording, which Claude Code compacts on")
