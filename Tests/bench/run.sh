@@ -10,7 +10,7 @@ if [ "${1:-}" = "--smoke" ]; then
   exec python3 Tests/bench/bench.py --smoke --switchboard .build/debug/switchboard
 fi
 
-swift build -c release
+swift build -c release --static-swift-stdlib   # as `make build BUILD_CONFIG=release` builds it
 venv=.build-bench/litellm-venv
 if [ ! -x "$venv/bin/litellm" ]; then
   python3 -m venv "$venv"
