@@ -87,6 +87,7 @@ public struct Gateway: Sendable {
         let server = self.configuration.server
         return Application(
             router: self.makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FlushConsolidationHandler()])),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "switchboard"),
             services: [UpstreamClientService(client: self.upstream)] + services,
             onServerRunning: onServerRunning,
