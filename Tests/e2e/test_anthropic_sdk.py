@@ -42,6 +42,19 @@ def test_stream_get_final_message_on_mock(client):
     assert final.stop_reason == "end_turn"
 
 
+def test_each_streamed_delta_arrives_as_it_is_made(client):
+    # slow-mock makes one character per 100 ms; held-back writes would arrive bunched at the end.
+    arrivals = []
+    with client.messages.stream(
+        model="slow-mock", max_tokens=64, messages=[{"role": "user", "content": "drip"}]
+    ) as stream:
+        for text in stream.text_stream:
+            arrivals.append((time.monotonic(), text))
+    assert "".join(text for _, text in arrivals) == "drip"
+    gaps = [later - earlier for (earlier, _), (later, _) in zip(arrivals, arrivals[1:])]
+    assert len(gaps) == 3 and min(gaps) > 0.05, gaps
+
+
 def test_bearer_token_works_like_claude_code(gateway):
     client = anthropic.Anthropic(base_url=gateway.url, auth_token=MASTER_KEY, api_key=None, max_retries=0)
     message = client.messages.create(
