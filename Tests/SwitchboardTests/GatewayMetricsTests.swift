@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SwitchboardTesting
+import Synchronization
 import Telemetry
 import Testing
 import Upstream
@@ -126,6 +127,34 @@ struct GatewayMetricsTests {
         }
         #expect(harness.recorder.all.first?.trace.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(MetricsExposition.render(harness.registry, format: .openMetrics).contains(#"trace_id="4bf92f3577b34da6a3ce929d0e0e4736""#))
+    }
+
+    @Test("a caller's unsampled trace continues but leaves no span and no exemplar")
+    func unsampledTraceparent() async throws {
+        let spans = Mutex<[SpanData]>([])
+        let tracing = TracingObserver { span in spans.withLock { $0.append(span) } }
+        let harness = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]")
+        @Sendable func traceparent(_ flags: String) -> String { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-\(flags)" }
+        _ = try await harness.test { client in
+            try await client.post(
+                "/v1/messages",
+                #"{"model":"echo","max_tokens":8,"messages":[{"role":"user","content":"x"}]}"#,
+                headers: [HTTPField.Name("traceparent")!: traceparent("00")]
+            )
+        }
+        let record = try #require(harness.recorder.all.first)
+        #expect(record.trace.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(record.trace.traceparent.hasSuffix("-00"), "the decision travels on")
+        tracing.exchangeDidFinish(record)
+        #expect(spans.withLock { $0.isEmpty })
+        #expect(!MetricsExposition.render(harness.registry, format: .openMetrics).contains("trace_id="))
+
+        // The same request sampled: its span and exemplar appear, so the checks above can fail.
+        let sampled = TraceContext(traceparent: traceparent("01"))!
+        var sampledRecord = record
+        sampledRecord.trace = sampled
+        tracing.exchangeDidFinish(sampledRecord)
+        #expect(spans.withLock { $0.first?.traceID } == sampled.traceID)
     }
 
     @Test("/metrics negotiates the format and gzips when asked")

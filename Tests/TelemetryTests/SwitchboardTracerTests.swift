@@ -52,6 +52,22 @@ struct SwitchboardTracerTests {
         #expect(data.endUnixNano >= data.startUnixNano)
     }
 
+    @Test("a caller's unsampled trace records no span, and says so to the next hop")
+    func unsampledCaller() {
+        let recorded = Mutex<[SpanData]>([])
+        let tracer = SwitchboardTracer { span in recorded.withLock { $0.append(span) } }
+        for flags in ["00", "01"] {
+            var context = InstrumentationContext.topLevel
+            tracer.extract(["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-\(flags)"], into: &context, using: DictionaryExtractor())
+            let span = tracer.startSpan("upstream call", context: context, ofKind: .client)
+            var headers: [String: String] = [:]
+            tracer.inject(span.context, into: &headers, using: DictionaryInjector())
+            span.end()
+            #expect(headers["traceparent"]?.hasSuffix("-\(flags)") == true)
+        }
+        #expect(recorded.withLock { $0.count } == 1, "only the sampled caller's span")
+    }
+
     @Test("without a caller, a span starts a new trace")
     func newTrace() {
         let recorded = Mutex<[SpanData]>([])

@@ -169,3 +169,26 @@ def test_metrics_exemplars_are_exported_traces(session, traced_gateway, receiver
     time.sleep(1)
     exported = {span["trace_id"] for span in receiver.snapshot()}
     assert exemplar_traces <= exported, exemplar_traces - exported
+
+
+def test_unsampled_caller_trace_is_passed_on_but_not_exported(session, traced_gateway, receiver, fake_gemini):
+    unsampled_trace = "5ce0e9a56015fec5aadfa328ae398115"
+    response = httpx.post(
+        traced_gateway.url + "/v1/messages",
+        headers={"x-api-key": MASTER_KEY, "traceparent": f"00-{unsampled_trace}-b7ad6b7169203331-00"},
+        json={"model": "gemini-3-flash-preview", "max_tokens": 16, "messages": [{"role": "user", "content": "do not trace me"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    with urllib.request.urlopen(fake_gemini + "/_fake/requests") as upstream:
+        sent = [r for r in json.load(upstream) if unsampled_trace in json.dumps(r.get("headers", {}))]
+    assert sent, "the upstream request carries the trace"
+    raw = sent[-1]["headers"]
+    headers = {k.lower(): v for k, v in (raw.items() if isinstance(raw, dict) else raw)}
+    assert headers["traceparent"].startswith(f"00-{unsampled_trace}-")
+    assert headers["traceparent"].endswith("-00"), "the decision travels upstream"
+    # Spans leave within the 200 ms schedule delay; a sampled request's would be here by now.
+    time.sleep(1)
+    assert not [span for span in receiver.snapshot() if span["trace_id"] == unsampled_trace]
+    text = httpx.get(traced_gateway.url + "/metrics", headers={"accept": "application/openmetrics-text"}).text
+    assert unsampled_trace not in text

@@ -112,8 +112,10 @@ public final class GatewayMetrics: ExchangeObserver {
 
     public func exchangeDidFinish(_ record: ExchangeRecord) {
         let provider = record.provider?.rawValue ?? ""
-        let exemplar = { (value: Double) in
-            Exemplar(traceID: record.trace.traceID, spanID: record.trace.spanID, value: value, timestamp: record.startTime)
+        // An exemplar links to a trace, so only a sampled (exported) trace gets one.
+        let exemplar = { (value: Double) -> Exemplar? in
+            guard record.trace.isSampled else { return nil }
+            return Exemplar(traceID: record.trace.traceID, spanID: record.trace.spanID, value: value, timestamp: record.startTime)
         }
         self.requests.increment([record.route, provider, String(record.status)], exemplar: exemplar(1))
         if record.clientDisconnected { self.clientDisconnects.increment([record.route]) }

@@ -12,7 +12,11 @@ public struct TracingObserver: ExchangeObserver {
     }
 
     public func exchangeDidFinish(_ exchange: ExchangeRecord) {
-        guard let received = exchange.timings[.received], let finished = exchange.timings[.finished] else { return }
+        // A caller whose `traceparent` says "not sampled" decided this trace is not kept (the W3C
+        // parent-based rule every OpenTelemetry SDK follows); the flag still travels upstream.
+        guard exchange.trace.isSampled,
+            let received = exchange.timings[.received], let finished = exchange.timings[.finished]
+        else { return }
         let base = UInt64(exchange.startTime * 1e9)
         func nanos(_ instant: ContinuousClock.Instant) -> UInt64 {
             base &+ UInt64(max(0, (instant - received).seconds * 1e9))

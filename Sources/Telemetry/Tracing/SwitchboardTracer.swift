@@ -155,7 +155,7 @@ public final class SwitchboardSpan: Tracing.Span {
             state.isEnded = true
             return state
         }
-        guard let finished else { return }
+        guard let finished, self.trace.isSampled else { return }
         self.record(
             SpanData(
                 traceID: self.trace.traceID,
