@@ -8,6 +8,8 @@ final class TransferStatistics: Sendable {
     let pauses = Atomic(0)
     /// How many commands other threads handed to the loop, each waking it.
     let commands = Atomic(0)
+    /// How many times the loop went round: commands, socket activity, timeouts and heartbeats.
+    let turns = Atomic(0)
 }
 
 /// One thread driving one curl multi handle with `curl_multi_poll`.
@@ -110,6 +112,7 @@ final class CurlMultiLoop: @unchecked Sendable {
                 }
             }
             curl_multi_poll(self.multi, nil, 0, self.pollTimeoutMilliseconds(now: now), nil)
+            self.statistics.turns.add(1, ordering: .relaxed)
         }
 
         for transfer in self.active.values {
@@ -181,8 +184,8 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func pollTimeoutMilliseconds(now: ContinuousClock.Instant) -> Int32 {
         var timeout = 1000
         for transfer in self.active.values {
-            let remaining = (transfer.nextDeadline() - now).milliseconds + 1
-            timeout = min(timeout, max(remaining, 0))
+            guard let deadline = transfer.nextDeadline() else { continue }
+            timeout = min(timeout, max((deadline - now).milliseconds + 1, 0))
         }
         return Int32(timeout)
     }

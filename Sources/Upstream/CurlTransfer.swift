@@ -154,20 +154,28 @@ final class CurlTransfer: @unchecked Sendable {
         !self.isPaused && now - self.lastActivity > self.idleTimeout
     }
 
-    /// When the loop must next look at this transfer: its idle timeout, or its next heartbeat.
-    func nextDeadline() -> ContinuousClock.Instant {
-        let idleDeadline = self.lastActivity + self.idleTimeout
-        guard let heartbeat = self.request.heartbeat else { return idleDeadline }
-        return min(idleDeadline, max(self.lastActivity, self.lastHeartbeat) + heartbeat)
+    /// When the loop must next look at this transfer: its idle timeout or its next heartbeat; nil
+    /// while neither can fall due (paused for a slow consumer), so the loop does not spin on it.
+    func nextDeadline() -> ContinuousClock.Instant? {
+        let idleDeadline = self.isPaused ? nil : self.lastActivity + self.idleTimeout
+        guard let beat = self.nextHeartbeat() else { return idleDeadline }
+        return idleDeadline.map { min($0, beat) } ?? beat
     }
 
     /// Yields an empty chunk when the consumer has waited a heartbeat interval since the last byte or beat.
     func beatIfSilent(at now: ContinuousClock.Instant) {
-        guard let heartbeat = self.request.heartbeat, self.headContinuation == nil, let source = self.source,
-            self.consumerWantsBytes, now - max(self.lastActivity, self.lastHeartbeat) >= heartbeat
-        else { return }
+        guard let due = self.nextHeartbeat(), now >= due, let source = self.source else { return }
         self.lastHeartbeat = now
         _ = self.yield(ByteBuffer(), to: source)
+    }
+
+    /// When the next heartbeat is due; nil when none can go out: no interval asked for, the head not
+    /// delivered yet, or the consumer not waiting for bytes.
+    private func nextHeartbeat() -> ContinuousClock.Instant? {
+        guard let heartbeat = self.request.heartbeat, self.headContinuation == nil, self.source != nil,
+            self.consumerWantsBytes
+        else { return nil }
+        return max(self.lastActivity, self.lastHeartbeat) + heartbeat
     }
 
     /// The transfer ended in curl with `code`.

@@ -94,6 +94,9 @@ public final class UpstreamClient: Sendable {
     /// or one cancelled while it ran.
     public var loopWakeups: Int { self.loop.statistics.commands.load(ordering: .relaxed) }
 
+    /// How many times the loop thread went round; an idle or paused transfer must not add many.
+    public var loopTurns: Int { self.loop.statistics.turns.load(ordering: .relaxed) }
+
     /// The libcurl version this client runs on, such as `"7.88.1"`.
     public static var curlVersion: String {
         _ = initializeCurlOnce

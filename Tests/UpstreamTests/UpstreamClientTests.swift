@@ -90,6 +90,29 @@ struct UpstreamClientTests {
         await server.stop()
     }
 
+    @Test("a paused transfer with a heartbeat leaves the loop asleep until its consumer reads")
+    func pausedTransferDoesNotSpin() async throws {
+        let chunk = ByteBuffer(repeating: 0x61, count: 65_536)
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200)
+            for _ in 0..<64 { try await writer.writeBody(chunk) }  // more than the body buffers before pausing
+            try await writer.end()
+        }
+        let client = UpstreamClient()
+        let response = try await client.execute(UpstreamRequest(url: "\(server.baseURL)/flood", heartbeat: .milliseconds(20)))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(client.backpressurePauses >= 1)
+        // Nobody reads for 20 heartbeat intervals: no beat can go out and no timeout can fall due, so
+        // the loop sleeps in its 1 s poll. (A deadline in the past made it spin: ~10⁵ turns here.)
+        let turnsBefore = client.loopTurns
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(client.loopTurns - turnsBefore <= 5)
+        let body = try await response.collectBody(upTo: 8 << 20)
+        #expect(body.readableBytes == 64 * 65_536)
+        await client.shutdown()
+        await server.stop()
+    }
+
     @Test("cancelling the consuming task mid-stream removes the transfer and closes the connection")
     func cancellationMidStream() async throws {
         let serverSawClose = AsyncStream.makeStream(of: ContinuousClock.Instant.self)
