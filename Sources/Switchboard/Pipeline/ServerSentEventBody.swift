@@ -24,29 +24,35 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
 
         mutating func next() async throws -> ByteBuffer? {
             guard !self.isFinished else { return nil }
-            let event: AnthropicEvent
+            var chunk = ByteBuffer()
             do {
-                guard let next = try await self.events.next() else {
+                guard let event = try await self.events.next() else {
                     self.accounting.exchange.mark(.upstreamFinished)
                     return nil
                 }
-                event = next
+                self.append(event, to: &chunk)
+                self.appendReadyEvents(to: &chunk)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
+                // What the source made before it failed (events of the same upstream chunk) still goes
+                // out, in order; the error is the stream's last event.
+                self.appendReadyEvents(to: &chunk)
                 self.isFinished = true
                 self.accounting.exchange.mark(.upstreamFinished)
-                event = .error(AnthropicError(midStream: error, provider: self.provider))
-            }
-            self.accounting.observe(event)
-            var chunk = event.serverSentEvent()
-            if let ready = self.ready {
-                while let more = ready.nextIfReady() {
-                    self.accounting.observe(more)
-                    more.writeServerSentEvent(into: &chunk)
-                }
+                self.append(.error(AnthropicError(midStream: error, provider: self.provider)), to: &chunk)
             }
             return chunk
+        }
+
+        private func appendReadyEvents(to chunk: inout ByteBuffer) {
+            guard let ready = self.ready else { return }
+            while let event = ready.nextIfReady() { self.append(event, to: &chunk) }
+        }
+
+        private func append(_ event: AnthropicEvent, to chunk: inout ByteBuffer) {
+            self.accounting.observe(event)
+            event.writeServerSentEvent(into: &chunk)
         }
     }
 

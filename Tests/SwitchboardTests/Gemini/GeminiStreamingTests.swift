@@ -93,6 +93,30 @@ struct GeminiStreamingTests {
         await server.stop()
     }
 
+    @Test("a chunk that fails halfway: the events before the failure go out, and the error is last")
+    func errorIsTheLastEvent() async throws {
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/event-stream")])
+            try await writer.writeBody(
+                #"data: {"candidates":[{"content":{"role":"model","parts":[{"text":"before"}]}}]}"# + "\r\n\r\n"
+                    + "data: {not json\r\n\r\n"
+            )
+            try await writer.end()
+        }
+        let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
+        let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+        let events = try await Self.stream(from: server, through: upstream, pingInterval: .seconds(30), exchange: exchange)
+        let body = ServerSentEventBody(events: events, accounting: EventAccounting(exchange: exchange), provider: "gemini")
+        var text = ""
+        for try await chunk in body { text += String(buffer: chunk) }
+        let names = text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
+        #expect(names.contains("content_block_delta"), "the text before the failure was sent")
+        #expect(names.last == "error", "\(names)")
+        #expect(names.filter { $0 == "error" }.count == 1)
+        await upstream.shutdown()
+        await server.stop()
+    }
+
     /// Asks a Gemini provider pointed at `server` for a streamed answer; its events.
     static func stream(
         from server: ScriptedHTTPServer,
