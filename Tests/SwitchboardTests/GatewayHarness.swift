@@ -17,7 +17,7 @@ final class GatewayHarness: Sendable {
 
     let registry = MetricsRegistry()
 
-    init(yaml: String, environment: [String: String] = [:], prices: PriceTable = PriceTable()) throws {
+    init(yaml: String, environment: [String: String] = [:], prices: PriceTable = PriceTable(), captureContent: Bool = false) throws {
         let configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
         self.gateway = Gateway(
             configuration: configuration,
@@ -25,7 +25,8 @@ final class GatewayHarness: Sendable {
             observers: [self.recorder],
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             metricsRegistry: self.registry,
-            prices: prices
+            prices: prices,
+            captureContent: captureContent
         )
     }
 

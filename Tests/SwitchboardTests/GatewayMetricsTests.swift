@@ -129,32 +129,31 @@ struct GatewayMetricsTests {
         #expect(MetricsExposition.render(harness.registry, format: .openMetrics).contains(#"trace_id="4bf92f3577b34da6a3ce929d0e0e4736""#))
     }
 
-    @Test("a caller's unsampled trace continues but leaves no span and no exemplar")
+    @Test("a caller's unsampled trace continues but leaves no span, exemplar or captured content")
     func unsampledTraceparent() async throws {
         let spans = Mutex<[SpanData]>([])
         let tracing = TracingObserver { span in spans.withLock { $0.append(span) } }
-        let harness = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]")
-        @Sendable func traceparent(_ flags: String) -> String { "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-\(flags)" }
+        let harness = try GatewayHarness(yaml: "model_list: [{model_name: echo, litellm_params: {model: mock/echo}}]", captureContent: true)
+        let unsampled = "4bf92f3577b34da6a3ce929d0e0e4736", sampled = "0af7651916cd43dd8448eb211c80319c"
         _ = try await harness.test { client in
-            try await client.post(
-                "/v1/messages",
-                #"{"model":"echo","max_tokens":8,"messages":[{"role":"user","content":"x"}]}"#,
-                headers: [HTTPField.Name("traceparent")!: traceparent("00")]
-            )
+            // The sampled request is the contrast: the same checks find its trace, so they can fail.
+            for (trace, flags) in [(unsampled, "00"), (sampled, "01")] {
+                _ = try await client.post(
+                    "/v1/messages",
+                    #"{"model":"echo","max_tokens":8,"stream":true,"messages":[{"role":"user","content":"x"}]}"#,
+                    headers: [HTTPField.Name("traceparent")!: "00-\(trace)-00f067aa0ba902b7-\(flags)"]
+                )
+            }
         }
-        let record = try #require(harness.recorder.all.first)
-        #expect(record.trace.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
-        #expect(record.trace.traceparent.hasSuffix("-00"), "the decision travels on")
-        tracing.exchangeDidFinish(record)
-        #expect(spans.withLock { $0.isEmpty })
-        #expect(!MetricsExposition.render(harness.registry, format: .openMetrics).contains("trace_id="))
-
-        // The same request sampled: its span and exemplar appear, so the checks above can fail.
-        let sampled = TraceContext(traceparent: traceparent("01"))!
-        var sampledRecord = record
-        sampledRecord.trace = sampled
-        tracing.exchangeDidFinish(sampledRecord)
-        #expect(spans.withLock { $0.first?.traceID } == sampled.traceID)
+        let records = harness.recorder.all
+        #expect(records.map(\.trace.traceID) == [unsampled, sampled])
+        #expect(records.map { $0.trace.traceparent.suffix(3) } == ["-00", "-01"], "the decision travels on")
+        #expect(records.map { $0.capturedInput != nil } == [false, true])
+        #expect(records.map { $0.capturedOutput != nil } == [false, true])
+        records.forEach(tracing.exchangeDidFinish)
+        #expect(Set(spans.withLock { $0.map(\.traceID) }) == [sampled])
+        let exposition = MetricsExposition.render(harness.registry, format: .openMetrics)
+        #expect(!exposition.contains(unsampled) && exposition.contains(sampled))
     }
 
     @Test("/metrics negotiates the format and gzips when asked")

@@ -60,6 +60,7 @@ struct SwitchboardTracerTests {
             var context = InstrumentationContext.topLevel
             tracer.extract(["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-\(flags)"], into: &context, using: DictionaryExtractor())
             let span = tracer.startSpan("upstream call", context: context, ofKind: .client)
+            #expect(span.isRecording == (flags == "01"))
             var headers: [String: String] = [:]
             tracer.inject(span.context, into: &headers, using: DictionaryInjector())
             span.end()

@@ -44,7 +44,7 @@ struct MessagesPipeline: Sendable {
             header: request.headers[HTTPField.Name("x-claude-code-session-id")!],
             metadata: decoded.metadata
         )
-        let captured = self.captureContent ? ContentCapture.inputMessages(of: decoded) : nil
+        let captured = self.capturesContent(of: exchange) ? ContentCapture.inputMessages(of: decoded) : nil
         exchange.update { record in
             record.requestedModel = decoded.model
             record.isStreaming = !countingTokens && decoded.isStreaming
@@ -93,7 +93,7 @@ struct MessagesPipeline: Sendable {
         let provider = call.route.provider.rawValue
         switch reply {
         case .events(let events):
-            let accounting = EventAccounting(exchange: call.exchange, captureContent: self.captureContent)
+            let accounting = EventAccounting(exchange: call.exchange, captureContent: self.capturesContent(of: call.exchange))
             if call.request.isStreaming {
                 let body = ServerSentEventBody(events: events, accounting: accounting, provider: provider)
                 return Response(status: .ok, headers: Self.eventStreamHeaders, body: ResponseBody(asyncSequence: body))
@@ -133,6 +133,11 @@ struct MessagesPipeline: Sendable {
         .contentType: "text/event-stream; charset=utf-8",
         .cacheControl: "no-cache",
     ]
+
+    /// Captured content goes only into spans, and a trace its caller did not sample exports none.
+    private func capturesContent(of exchange: Exchange) -> Bool {
+        self.captureContent && exchange.record.trace.isSampled
+    }
 
     private static func json(_ message: AnthropicMessageResponse) -> Response {
         var writer = JSONWriter()

@@ -119,7 +119,8 @@ public final class SwitchboardSpan: Tracing.Span {
         set { self.state.withLock { $0.attributes = newValue } }
     }
 
-    public var isRecording: Bool { self.state.withLock { !$0.isEnded } }
+    /// False for a span its caller did not sample: libraries can skip building what is never exported.
+    public var isRecording: Bool { self.trace.isSampled && self.state.withLock { !$0.isEnded } }
 
     public func setStatus(_ status: SpanStatus) {
         self.state.withLock { $0.status = status }
