@@ -106,13 +106,13 @@ public final class FakeAnthropicServer: Sendable {
         if parsed["stream"] as? Bool == true {
             let half = text.index(text.startIndex, offsetBy: text.count / 2)
             let events: [(String, String)] = [
-                ("message_start", #"{"type":"message_start","message":{"id":"msg_fake","type":"message","role":"assistant","model":\#(quotedModel),"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}"#),
+                ("message_start", #"{"type":"message_start","message":{"id":"msg_fake","type":"message","role":"assistant","model":\#(quotedModel),"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":5,"output_tokens":1}}}"#),
                 ("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
                 ("ping", #"{"type": "ping"}"#),
                 ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\#(Self.quoted(String(text[..<half])))}}"#),
                 ("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\#(Self.quoted(String(text[half...])))}}"#),
                 ("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
-                ("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":12,"output_tokens":9}}"#),
+                ("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}"#),
                 ("message_stop", #"{"type":"message_stop"}"#),
             ]
             return Answer(

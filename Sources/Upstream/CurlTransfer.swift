@@ -261,6 +261,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
         self.lastActivity = .now
         self.deliverHeadIfPending()
+        // An empty chunk means "heartbeat" to the consumer; curl may also call with zero bytes.
+        guard !bytes.isEmpty else { return 0 }
         return self.yield(ByteBuffer(bytes: bytes), to: source) ? bytes.count : 0
     }
 

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Switchboard
+@testable import Switchboard
 import SwitchboardTesting
 import Testing
 
@@ -53,7 +53,8 @@ struct AnthropicPassthroughTests {
         #expect(recorded.path == "/v1/messages")
         // Read off the bytes on the way, without changing them: usage, stop reason, first token.
         let record = try #require(harness.recorder.all.first)
-        #expect(record.usage.inputTokens == 12)
+        #expect(record.usage.inputTokens == 12, "from message_start; message_delta carries only the output count")
+        #expect(record.usage.cacheReadInputTokens == 5)
         #expect(record.usage.outputTokens == 9)
         #expect(record.stopReason == "end_turn")
         #expect(record.timings[.firstToken] != nil)
@@ -76,7 +77,9 @@ struct AnthropicPassthroughTests {
         #expect(ok.status == .ok)
         #expect((ok.json["content"] as? [[String: Any]])?.first?["text"] as? String == "fake-anthropic heard: x")
         #expect(ok.json["model"] as? String == "claude-sonnet-4-5-20250929")
-        #expect(harness.recorder.all.first?.usage.outputTokens == 9, "usage read from the JSON body too")
+        let okRecord = try #require(harness.recorder.all.first)
+        #expect(okRecord.usage.inputTokens == 12 && okRecord.usage.outputTokens == 9, "usage read from the JSON body too")
+        #expect(okRecord.stopReason == "end_turn")
         #expect(overloaded.status.code == 529)
         #expect(overloaded.errorType == "overloaded_error")
         #expect(limited.status == .tooManyRequests)
@@ -108,5 +111,22 @@ struct AnthropicPassthroughTests {
         #expect(response.status == .badGateway)
         #expect(response.errorType == "api_error")
         #expect(response.errorMessage?.contains("anthropic upstream unreachable (connection_refused)") == true)
+    }
+
+    @Test("events without an `event:` line are read by their JSON type")
+    func namelessEvents() {
+        let exchange = Exchange(record: ExchangeRecord(requestID: "r", method: "POST", route: "/v1/messages"))
+        for data in [
+            #"{"type":"message_start","message":{"usage":{"input_tokens":7,"output_tokens":1}}}"#,
+            #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}"#,
+            #"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":3}}"#,
+        ] {
+            AnthropicUsageReader.read(ServerSentEvent(name: nil, data: data), into: exchange)
+        }
+        let record = exchange.update { $0 }
+        #expect(record.usage.inputTokens == 7)
+        #expect(record.usage.outputTokens == 3)
+        #expect(record.stopReason == "max_tokens")
+        #expect(record.timings[.firstToken] != nil)
     }
 }

@@ -71,10 +71,6 @@ extension GeminiRequest: JSONWritable {
     }
 }
 
-
-
-
-
 extension GeminiTool: JSONWritable {
     func write(to writer: inout JSONWriter) {
         writer.object { writer in

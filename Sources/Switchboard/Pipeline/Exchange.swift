@@ -112,13 +112,8 @@ public struct ExchangeRecord: Sendable {
 
     /// Seconds from `start` to `end`, when both happened.
     public func seconds(from start: Moment, to end: Moment) -> Double? {
-        self.duration(from: start, to: end)?.seconds
-    }
-
-    /// Time from `start` to `end`, when both happened.
-    public func duration(from start: Moment, to end: Moment) -> Duration? {
         guard let from = self.timings[start], let to = self.timings[end] else { return nil }
-        return to - from
+        return (to - from).seconds
     }
 }
 

@@ -42,10 +42,6 @@ final class FlushConsolidationHandler: ChannelOutboundHandler, RemovableChannelH
         context.close(mode: mode, promise: promise)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.flushIfPending(context: context)
-    }
-
     private func flushIfPending(context: ChannelHandlerContext) {
         guard self.flushIsPending else { return }
         self.flushIsPending = false

@@ -2,7 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Telemetry
 
 /// `GET /v1/models`: the configured model names (and aliases) in Anthropic's list format, so gateway
 /// model discovery (`CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY`) finds them. Wildcards are not
@@ -37,15 +36,25 @@ struct ModelsEndpoint: Sendable {
         }
         let page = Array(candidates.prefix(limit))
 
-        var body = #"{"data":["#
-        for (index, name) in page.enumerated() {
-            if index > 0 { body += "," }
-            body += #"{"type":"model","id":"# + JSONText.quoted(name) + #","display_name":"# + JSONText.quoted(name)
-            body += #","created_at":"# + JSONText.quoted(self.createdAt) + "}"
+        var writer = JSONWriter()
+        writer.object { writer in
+            writer.key("data")
+            writer.array { writer in
+                for name in page {
+                    writer.object { writer in
+                        writer.field("type", "model")
+                        writer.field("id", name)
+                        writer.field("display_name", name)
+                        writer.field("created_at", self.createdAt)
+                    }
+                }
+            }
+            writer.key("first_id")
+            writer.value(page.first.map(JSONValue.string) ?? .null)
+            writer.key("last_id")
+            writer.value(page.last.map(JSONValue.string) ?? .null)
+            writer.field("has_more", candidates.count > page.count)
         }
-        body += #"],"first_id":"# + (page.first.map(JSONText.quoted) ?? "null")
-        body += #","last_id":"# + (page.last.map(JSONText.quoted) ?? "null")
-        body += #","has_more":\#(candidates.count > page.count)}"#
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

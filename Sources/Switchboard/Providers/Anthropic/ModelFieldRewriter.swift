@@ -1,5 +1,4 @@
 import NIOCore
-import Telemetry
 
 /// Replaces the value of the top-level `"model"` field in raw JSON bytes, leaving every other byte as
 /// the client sent it: the passthrough's promise of "byte for byte except the model name".
@@ -11,9 +10,9 @@ enum ModelFieldRewriter {
             var output = ByteBuffer()
             output.reserveCapacity(bytes.count + model.utf8.count)
             output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[..<range.lowerBound]))
-            var quoted = ""
-            JSONText.appendString(model, to: &quoted)
-            output.writeString(quoted)
+            var quoted = JSONWriter(capacity: model.utf8.count + 2)
+            quoted.string(model)
+            output.writeBytes(quoted.bytes)
             output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range.upperBound...]))
             return output
         }
