@@ -159,7 +159,31 @@ extension JSONValue: Decodable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            let fields = try container.decode([String: JSONValue].self)
+            self = .object(JSONObject(uniqueKeysWithValues: fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
         }
+    }
+}
+
+@Suite("JSON key order")
+struct JSONKeyOrderTests {
+    @Test("objects keep the order their keys were written in, through parse and write")
+    func parseWriteKeepsOrder() throws {
+        let text = #"{"zeta":1,"alpha":{"m":true,"b":null,"y":[{"q":"1","c":"2"}]},"mid":"x","beta":2}"#
+        #expect(try JSONValue.parse(text).jsonText == text)
+    }
+
+    @Test("the same Claude Code request becomes the same Gemini bytes every time")
+    func translationIsDeterministic() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/claude-code-request", withExtension: "json"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var outputs: Set<[UInt8]> = []
+        for _ in 0..<8 {
+            let request = try AnthropicRequest(json: JSONValue.parse(text))
+            var writer = JSONWriter()
+            writer.value(try translator().translate(request).request)
+            outputs.insert(writer.bytes)
+        }
+        #expect(outputs.count == 1)
     }
 }

@@ -64,7 +64,7 @@ struct ConfigNode {
         case .sequence:
             return .array(try self.sequence().map { try $0.json() })
         case .mapping:
-            var object: [String: JSONValue] = [:]
+            var object: JSONObject = [:]
             for (key, value) in try self.mapping() { object[key] = try value.json() }
             return .object(object)
         case .alias:

@@ -110,7 +110,7 @@ private struct Reader {
         var model: (provider: ProviderKind, name: String)?
         var apiKey: String?
         var apiBase: String?
-        var parameters: [String: JSONValue] = [:]
+        var parameters: JSONObject = [:]
         var parameterNodes: [String: ConfigNode] = [:]
         for (key, value) in try params.mapping() {
             switch key {

@@ -38,7 +38,7 @@ public struct ModelDeployment: Sendable {
     public var apiKey: String?
     public var apiBase: String?
     /// The remaining `litellm_params`, for the provider to read.
-    public var parameters: [String: JSONValue]
+    public var parameters: JSONObject
     /// Where in the YAML this came from, for messages.
     public var origin: String
 
@@ -48,7 +48,7 @@ public struct ModelDeployment: Sendable {
         upstreamModel: String,
         apiKey: String? = nil,
         apiBase: String? = nil,
-        parameters: [String: JSONValue] = [:],
+        parameters: JSONObject = [:],
         origin: String = ""
     ) {
         self.modelName = modelName

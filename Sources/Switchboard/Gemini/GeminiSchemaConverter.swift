@@ -11,7 +11,7 @@ enum GeminiSchemaConverter {
         guard case .object(var root) = schema ?? .object([:]) else {
             return (.object(["type": .string("object"), "properties": .object([:])]), ["schema was not an object"])
         }
-        var definitions: [String: JSONValue] = [:]
+        var definitions: JSONObject = [:]
         for key in ["$defs", "definitions"] {
             if case .object(let defs) = root.removeValue(forKey: key) {
                 definitions.merge(defs) { first, _ in first }
@@ -32,7 +32,7 @@ enum GeminiSchemaConverter {
     /// then not copied.
     private static func clean(
         _ value: JSONValue,
-        definitions: [String: JSONValue],
+        definitions: JSONObject,
         depth: Int,
         changes: inout [String]
     ) -> JSONValue? {

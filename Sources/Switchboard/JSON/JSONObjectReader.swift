@@ -3,7 +3,7 @@
 /// Errors name the field in Anthropic's style (`messages.0.content: Field required`); the path is
 /// assembled only when something is wrong, as the error travels out through each level.
 struct JSONObjectReader {
-    let fields: [String: JSONValue]
+    let fields: JSONObject
 
     init(_ value: JSONValue) throws(JSONFieldError) {
         guard case .object(let fields) = value else { throw JSONFieldError.expected("a valid object") }

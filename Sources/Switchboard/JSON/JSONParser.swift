@@ -50,7 +50,7 @@ struct JSONParser {
     private mutating func object() throws(JSONSyntaxError) -> JSONValue {
         try self.enter()
         self.index += 1
-        var object: [String: JSONValue] = [:]
+        var object: JSONObject = [:]
         self.skipWhitespace()
         if self.consume(UInt8(ascii: "}")) {
             self.depth -= 1
