@@ -1,3 +1,4 @@
+import OrderedCollections
 import Yams
 
 /// A YAML node that knows its path, so every complaint about it can say where it is.

@@ -1,3 +1,4 @@
+import OrderedCollections
 import Yams
 
 /// Reads LiteLLM-style YAML into a ``GatewayConfiguration``.

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Turns a tool's `input_schema` into what Gemini's `parametersJsonSchema` accepts.
 ///
 /// `parametersJsonSchema` takes real JSON Schema (anyOf, additionalProperties, enums of any type,

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// The fields of a JSON object, read with the type checks a request decoder makes.
 ///
 /// Errors name the field in Anthropic's style (`messages.0.content: Field required`); the path is

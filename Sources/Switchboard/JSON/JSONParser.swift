@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// JSON text (RFC 8259) → ``JSONValue``, in one pass over the bytes.
 ///
 /// Request bodies are parsed here rather than by `JSONDecoder`: on a Claude-Code-sized request
