@@ -32,6 +32,8 @@ public final class FakeGeminiServer: Sendable {
     public var baseURL: String { self.server.baseURL }
     public var requests: [Recorded] { self.recorded.withLock { $0 } }
     public var acceptedConnections: Int { self.server.acceptedConnections }
+    /// Connections closed so far (see ``ScriptedHTTPServer/closedConnections``).
+    public var closedConnections: Int { self.server.closedConnections }
 
     private init(server: ScriptedHTTPServer, apiKey: String) {
         self.server = server
@@ -119,7 +121,13 @@ public final class FakeGeminiServer: Sendable {
             }
             return .json(200, list)
         case ("GET", "/_fake/stats"):
-            return .json(200, ["connections": self.server.acceptedConnections, "requests": self.requests.count])
+            return .json(200, [
+                "connections": self.server.acceptedConnections,
+                // Counting the one asking: a client that wants to know whether the gateway hung up on a
+                // silent answer looks for this to drop by one.
+                "open_connections": self.server.acceptedConnections - self.server.closedConnections,
+                "requests": self.requests.count,
+            ])
         default:
             return Self.failure(404, "Method not found.")
         }

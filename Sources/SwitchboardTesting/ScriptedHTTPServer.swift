@@ -72,9 +72,14 @@ public final class ScriptedHTTPServer: Sendable {
     private let serverChannel: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
     private let acceptLoop: Mutex<Task<Void, Never>?> = Mutex(nil)
     private let connectionCount = Mutex(0)
+    private let closedCount = Mutex(0)
 
     /// The number of TCP connections accepted so far.
     public var acceptedConnections: Int { self.connectionCount.withLock { $0 } }
+
+    /// The number of accepted connections that have closed since, for whatever reason; while a handler
+    /// is still answering, only the client can have closed one.
+    public var closedConnections: Int { self.closedCount.withLock { $0 } }
 
     /// The base URL, `http://127.0.0.1:PORT`.
     public var baseURL: String { "http://127.0.0.1:\(self.port)" }
@@ -114,6 +119,7 @@ public final class ScriptedHTTPServer: Sendable {
             try await self.serverChannel.executeThenClose { inbound in
                 for try await connection in inbound {
                     self.connectionCount.withLock { $0 += 1 }
+                    connection.channel.closeFuture.whenComplete { _ in self.closedCount.withLock { $0 += 1 } }
                     group.addTask { await Self.serve(connection, handler: handler) }
                 }
             }

@@ -121,7 +121,7 @@ struct AnthropicPassthroughTests {
             #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}"#,
             #"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":3}}"#,
         ] {
-            AnthropicUsageReader.read(ServerSentEvent(name: nil, data: data), into: exchange)
+            AnthropicUsageReader.read(ServerSentEvent(name: nil, data: data), into: ExchangeAccounting(exchange: exchange, provider: "anthropic"))
         }
         let record = exchange.update { $0 }
         #expect(record.usage.inputTokens == 7)

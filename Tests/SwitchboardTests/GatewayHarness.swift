@@ -30,9 +30,10 @@ final class GatewayHarness: Sendable {
         )
     }
 
-    /// Runs `body` against the gateway listening on a real socket; it gets the port.
+    /// Runs `body` against the gateway's own application (its server, channel handlers and services)
+    /// listening on a real socket; it gets the port.
     func testLive<Value>(_ body: @escaping @Sendable (Int) async throws -> Value) async throws -> Value {
-        try await Application(router: self.gateway.makeRouter()).test(.live) { client in
+        try await self.gateway.makeApplication().test(.live) { client in
             try await body(client.port!)
         }
     }

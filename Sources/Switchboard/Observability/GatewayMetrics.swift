@@ -122,7 +122,10 @@ public final class GatewayMetrics: ExchangeObserver {
         guard let kind = record.provider else { return }
 
         let model = self.bounded(record.upstreamModel ?? "")
-        if let upstreamError = record.upstreamError { self.upstreamErrors.increment([provider, upstreamError]) }
+        // Every failed attempt counts, the retried ones too: each is an upstream failing.
+        for attempt in record.upstreamAttempts {
+            if let failure = attempt.failure { self.upstreamErrors.increment([provider, failure]) }
+        }
         for event in record.translationEvents { self.translationErrors.increment([provider, event.kind.rawValue]) }
         if let upstream = record.seconds(from: .upstreamRequestSent, to: .upstreamFinished) {
             self.upstreamDuration.observe([provider], upstream, exemplar: exemplar(upstream))

@@ -70,7 +70,7 @@ public struct TracingObserver: ExchangeObserver {
             if let maxTokens = exchange.maxTokens { attributes["gen_ai.request.max_tokens"] = .int(Int64(maxTokens)) }
             if let temperature = exchange.temperature { attributes["gen_ai.request.temperature"] = .double(temperature) }
             var events: [SpanData.Event] = []
-            var failure: String?
+            let failure: String?
             if isLast {
                 let usage = exchange.usage
                 attributes["gen_ai.response.model"] = .string(exchange.upstreamModel ?? "")
@@ -102,10 +102,8 @@ public struct TracingObserver: ExchangeObserver {
                         "switchboard.translation.detail": .string(translation.detail),
                     ]))
                 }
-                failure = exchange.upstreamError
-            } else {
-                failure = "retried"
             }
+            failure = attempt.failure
             if let failure { attributes["error.type"] = .string(failure) }
             self.record(
                 SpanData(

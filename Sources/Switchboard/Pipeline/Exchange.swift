@@ -27,6 +27,15 @@ public final class Exchange: Sendable {
         }
     }
 
+    /// Records how the current upstream attempt failed (`connection_refused`, `http_429`, `stream_broken`,
+    /// `malformed_call`, …). Only the call stage and the stream readers it hands answers to call this.
+    public func failAttempt(_ kind: String) {
+        self.state.withLock { record in
+            guard !record.upstreamAttempts.isEmpty else { return }
+            record.upstreamAttempts[record.upstreamAttempts.count - 1].failure = kind
+        }
+    }
+
     /// Stamps `moment` with the current time, unless it was stamped before.
     public func mark(_ moment: ExchangeRecord.Moment) {
         let now = ContinuousClock.now
@@ -72,8 +81,9 @@ public struct ExchangeRecord: Sendable {
     public var stopReason: String?
     /// An Anthropic error type, or the upstream failure's kind, when the request failed.
     public var errorType: String?
-    /// What went wrong upstream, when the upstream failed (`connection_refused`, `http_429`, …).
-    public var upstreamError: String?
+    /// What went wrong upstream, when the attempt that decided the answer failed (`connection_refused`,
+    /// `http_429`, …); earlier attempts' failures are on ``upstreamAttempts``.
+    public var upstreamError: String? { self.upstreamAttempts.last?.failure }
     /// The client hung up before the response was complete.
     public var clientDisconnected = false
     /// What translation had to change, drop or guess.
@@ -122,6 +132,8 @@ public struct UpstreamAttempt: Sendable {
     public var span: TraceContext
     public var url: String
     public var start: ContinuousClock.Instant
+    /// How the attempt failed, when it did.
+    public var failure: String?
 
     /// Host and port of `url`, for `server.address` / `server.port`; nil for in-process providers.
     public var server: (address: String, port: Int)? {

@@ -11,15 +11,13 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
     let events: AnthropicEventStream
-    let accounting: EventAccounting
-    let provider: String
+    let accounting: ExchangeAccounting
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var events: any AsyncIteratorProtocol<AnthropicEvent, any Error>
         /// The same iterator, when it can say which events it already holds; cast once, not per event.
         let ready: (any ReadyEvents)?
-        let accounting: EventAccounting
-        let provider: String
+        let accounting: ExchangeAccounting
         var isFinished = false
 
         mutating func next() async throws -> ByteBuffer? {
@@ -27,20 +25,21 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
             var chunk = ByteBuffer()
             do {
                 guard let event = try await self.events.next() else {
-                    self.accounting.exchange.mark(.upstreamFinished)
+                    // A cancelled read may end the sequence early: that is the client gone, not the end.
+                    try Task.checkCancellation()
+                    self.accounting.streamEnded()
                     return nil
                 }
                 self.append(event, to: &chunk)
                 self.appendReadyEvents(to: &chunk)
-            } catch is CancellationError {
+            } catch where error is CancellationError || Task.isCancelled {
                 throw CancellationError()
             } catch {
                 // What the source made before it failed (events of the same upstream chunk) still goes
                 // out, in order; the error is the stream's last event.
                 self.appendReadyEvents(to: &chunk)
                 self.isFinished = true
-                self.accounting.exchange.mark(.upstreamFinished)
-                self.append(.error(AnthropicError(midStream: error, provider: self.provider)), to: &chunk)
+                self.append(.error(self.accounting.streamFailed(error)), to: &chunk)
             }
             return chunk
         }
@@ -58,7 +57,7 @@ struct ServerSentEventBody: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> AsyncIterator {
         let events = self.events.makeAsyncIterator()
-        return AsyncIterator(events: events, ready: events as? any ReadyEvents, accounting: self.accounting, provider: self.provider)
+        return AsyncIterator(events: events, ready: events as? any ReadyEvents, accounting: self.accounting)
     }
 }
 
@@ -67,15 +66,4 @@ protocol ReadyEvents: AnyObject {
     /// The next event if one is already here; nil when the iterator would have to wait, or when what
     /// comes next is the end or a failure (which `next()` then reports).
     func nextIfReady() -> AnthropicEvent?
-}
-
-extension AnthropicError {
-    /// The error a client sees for a failure after the response began.
-    init(midStream error: any Error, provider: String) {
-        switch error {
-        case let error as AnthropicError: self = error
-        case let error as UpstreamError: self.init(upstream: error, provider: provider)
-        default: self = .api("the \(provider) stream failed: \(error)")
-        }
-    }
 }

@@ -19,4 +19,28 @@ extension AnthropicError {
             )
         }
     }
+
+    /// The one mapping from an upstream's HTTP status to the error Anthropic's clients expect for it:
+    /// 429 → `rate_limit_error` (with `retry-after`), 503 → 529 `overloaded_error`, 504 → `timeout_error`,
+    /// other 4xx → their Anthropic type, other 5xx → `api_error`. Every provider's errors, in a status
+    /// line or inside a stream, pass through here.
+    init(upstreamStatus status: Int, message: String, retryAfterSeconds: String? = nil) {
+        switch status {
+        case 429:
+            self.init(
+                status: 429,
+                type: "rate_limit_error",
+                message: message,
+                headers: retryAfterSeconds.map { ["retry-after": $0] } ?? [:]
+            )
+        case 503, 529:
+            self.init(status: 529, type: "overloaded_error", message: message)
+        case 504:
+            self.init(status: 504, type: "timeout_error", message: message)
+        case 400..<500:
+            self.init(status: status, type: AnthropicError.type(forStatus: status), message: message)
+        default:
+            self.init(status: status >= 500 ? status : 502, type: "api_error", message: message)
+        }
+    }
 }

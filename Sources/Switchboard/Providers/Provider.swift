@@ -6,6 +6,9 @@ public typealias AnthropicEventStream = any AsyncSequence<AnthropicEvent, any Er
 public typealias ByteStream = any AsyncSequence<ByteBuffer, any Error> & Sendable
 
 /// Sends Anthropic Messages requests somewhere and answers in Anthropic's terms.
+///
+/// A provider translates and talks to its upstream, always through the call's ``UpstreamCall``, which
+/// does the accounting of each attempt (spans, timings, failures, the error the client sees).
 public protocol Provider: Sendable {
     /// Answers `POST /v1/messages`.
     func sendMessage(_ call: ProviderCall) async throws -> ProviderReply
@@ -23,7 +26,11 @@ public struct ProviderCall: Sendable {
     public let forwardedHeaders: [String: String]
     /// The query string of the client's request, without `?` (Claude Code sends `beta=true`).
     public let query: String?
-    public let exchange: Exchange
+    /// The way to the upstream: every attempt goes through it.
+    public let upstream: UpstreamCall
+
+    /// The request's record, for translation notes.
+    public var exchange: Exchange { self.upstream.exchange }
 
     public init(
         request: AnthropicRequest,
@@ -31,14 +38,14 @@ public struct ProviderCall: Sendable {
         route: Route,
         forwardedHeaders: [String: String] = [:],
         query: String? = nil,
-        exchange: Exchange
+        upstream: UpstreamCall
     ) {
         self.request = request
         self.body = body
         self.route = route
         self.forwardedHeaders = forwardedHeaders
         self.query = query
-        self.exchange = exchange
+        self.upstream = upstream
     }
 }
 

@@ -1,10 +1,8 @@
-import Upstream
-
 /// One provider per `model_list` entry, built once at start.
 public struct ProviderRegistry: Sendable {
     private let providers: [String: any Provider]
 
-    public init(configuration: GatewayConfiguration, upstream: UpstreamClient) {
+    public init(configuration: GatewayConfiguration) {
         // One signature store for every Gemini route: a conversation may move between them.
         let signatures = ThoughtSignatures()
         var providers: [String: any Provider] = [:]
@@ -12,7 +10,6 @@ public struct ProviderRegistry: Sendable {
             providers[deployment.origin] = Self.makeProvider(
                 for: deployment,
                 configuration: configuration,
-                upstream: upstream,
                 signatures: signatures
             )
         }
@@ -27,16 +24,14 @@ public struct ProviderRegistry: Sendable {
     private static func makeProvider(
         for deployment: ModelDeployment,
         configuration: GatewayConfiguration,
-        upstream: UpstreamClient,
         signatures: ThoughtSignatures
     ) -> any Provider {
         switch deployment.provider {
-        case .anthropic: AnthropicPassthroughProvider(deployment: deployment, upstream: upstream)
+        case .anthropic: AnthropicPassthroughProvider(deployment: deployment)
         case .mock: MockProvider(deployment: deployment)
         case .gemini:
             GeminiProvider(
                 deployment: deployment,
-                upstream: upstream,
                 signatures: signatures,
                 dropParams: configuration.dropParams,
                 pingInterval: configuration.server.pingInterval

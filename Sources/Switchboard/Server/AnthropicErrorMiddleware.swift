@@ -15,6 +15,8 @@ struct AnthropicErrorMiddleware: RouterMiddleware {
         let failure: AnthropicError
         do {
             return try await next(request, context)
+        } catch let error as CancellationError {
+            throw error  // the client has gone: there is nobody to answer
         } catch let error as AnthropicError {
             failure = error
         } catch let error as HTTPError {

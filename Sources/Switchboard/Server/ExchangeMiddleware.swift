@@ -1,16 +1,23 @@
 import HTTPTypes
 import Hummingbird
+import Synchronization
 import Telemetry
 import Tracing
 
-/// Opens each request's ``Exchange`` and closes it once the response is written — or the client has
-/// gone — then hands the finished record to every observer. Outermost, so it sees every response.
+/// Opens each request's ``Exchange`` and finishes it exactly once, however the request ends — answered,
+/// failed, or its client gone — handing the finished record to every observer. Outermost, so it sees
+/// every response.
+///
+/// While a request is served, its connection's ``ClientConnection`` holds the task serving it: a client
+/// that hangs up cancels that task at once, which removes the upstream transfer, and the exchange ends
+/// as `client_disconnected`.
 struct ExchangeMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let stages: [any ExchangeStage]
     let observers: [any ExchangeObserver]
     let live: LiveExchanges
+    let connections: ClientConnections
 
     func handle(
         _ request: Request,
@@ -26,7 +33,11 @@ struct ExchangeMiddleware: RouterMiddleware {
             if let incoming { record.trace = incoming }
             return (record.trace, record.requestID)
         }
+        let connection = self.connections.connection(for: context.channel)
+        let open = OpenExchange(exchange, finishing: self.finish, connection: connection)
         self.live.begin(exchange)
+        if let connection, let task = RequestTask.current { connection.beginServing(task) }
+
         // Spans libraries start while serving this request (through swift-distributed-tracing) nest under it.
         var instrumentation = InstrumentationContext.current ?? .topLevel
         instrumentation.traceContext = trace
@@ -36,7 +47,8 @@ struct ExchangeMiddleware: RouterMiddleware {
                 try await next(request, context)
             }
         } catch {
-            self.live.end(exchange)
+            exchange.update { $0.route = context.endpointPath ?? "unmatched" }
+            open.finish(clientDisconnected: connection?.hasHungUp ?? false || error is CancellationError)
             throw error
         }
         let route = context.endpointPath ?? "unmatched"
@@ -51,9 +63,9 @@ struct ExchangeMiddleware: RouterMiddleware {
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             do {
                 try await body.write(writer)
-                self.finish(exchange, clientDisconnected: false)
+                open.finish(clientDisconnected: connection?.hasHungUp ?? false)
             } catch {
-                self.finish(exchange, clientDisconnected: true)
+                open.finish(clientDisconnected: true)
                 throw error
             }
         }
@@ -67,5 +79,33 @@ struct ExchangeMiddleware: RouterMiddleware {
         record.clientDisconnected = clientDisconnected
         for stage in self.stages { stage.complete(&record) }
         for observer in self.observers { observer.exchangeDidFinish(record) }
+    }
+}
+
+/// A request's exchange from its arrival until it is finished, which happens exactly once: when the
+/// response has been written, when serving it failed, or — should Hummingbird drop the response
+/// unwritten, because the client went away before the head — when this object goes.
+final class OpenExchange: Sendable {
+    private let exchange: Exchange
+    private let finishing: @Sendable (Exchange, Bool) -> Void
+    private let connection: ClientConnection?
+    private let isOpen = Atomic(true)
+
+    init(_ exchange: Exchange, finishing: @escaping @Sendable (Exchange, Bool) -> Void, connection: ClientConnection?) {
+        self.exchange = exchange
+        self.finishing = finishing
+        self.connection = connection
+    }
+
+    /// Finishes the exchange, unless it already was; the connection stops holding the serving task.
+    func finish(clientDisconnected: Bool) {
+        guard self.isOpen.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        self.connection?.endServing()
+        self.finishing(self.exchange, clientDisconnected)
+    }
+
+    deinit {
+        // Nobody wrote the response: the head could not go out, so the client is gone.
+        self.finish(clientDisconnected: true)
     }
 }

@@ -17,6 +17,8 @@ public struct Gateway: Sendable {
     /// Whether message content goes on spans.
     public let captureContent: Bool
     private let live = LiveExchanges()
+    /// Each open client connection, so that a request can tell when its client hangs up.
+    private let connections = ClientConnections()
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
     /// priced from `prices` (with the configuration's per-deployment overrides).
@@ -45,17 +47,22 @@ public struct Gateway: Sendable {
     public func makeRouter() -> Router<GatewayRequestContext> {
         let routes = RouteTable(configuration: self.configuration)
         let pipeline = MessagesPipeline(
-            routes: routes,
-            providers: ProviderRegistry(configuration: self.configuration, upstream: self.upstream),
-            requestBodyLimit: self.configuration.server.requestBodyLimit,
-            captureContent: self.captureContent
+            decode: DecodeStage(requestBodyLimit: self.configuration.server.requestBodyLimit, captureContent: self.captureContent),
+            route: RouteStage(routes: routes),
+            call: CallStage(providers: ProviderRegistry(configuration: self.configuration), client: self.upstream),
+            encode: EncodeStage(captureContent: self.captureContent)
         )
         let models = ModelsEndpoint(routes: routes)
 
         let router = Router(context: GatewayRequestContext.self)
         let metrics = MetricsEndpoint(registry: self.metricsRegistry)
         router.addMiddleware {
-            ExchangeMiddleware(stages: [PricingStage(table: self.prices)], observers: self.observers, live: self.live)
+            ExchangeMiddleware(
+                stages: [PricingStage(table: self.prices)],
+                observers: self.observers,
+                live: self.live,
+                connections: self.connections
+            )
             // Hummingbird's own request metrics, through swift-metrics, onto the same registry when bootstrapped.
             MetricsMiddleware<GatewayRequestContext>()
             AnthropicErrorMiddleware()
@@ -87,7 +94,11 @@ public struct Gateway: Sendable {
         let server = self.configuration.server
         return Application(
             router: self.makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [FlushConsolidationHandler()])),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    FlushConsolidationHandler(), ClientConnectionHandler(connections: self.connections),
+                ])
+            ),
             configuration: .init(address: .hostname(server.host, port: server.port), serverName: "switchboard"),
             services: [UpstreamClientService(client: self.upstream)] + services,
             onServerRunning: onServerRunning,

@@ -144,7 +144,7 @@ struct GeminiResponseTranslatorTests {
         ]
     )
     func errors(status: Int, body: String, expectedStatus: Int, type: String) {
-        let error = GeminiErrorMapper.map(status: status, body: ByteBuffer(string: body), retryAfterHeader: nil)
+        let error = GeminiErrorMapper().error(status: status, body: ByteBuffer(string: body), headers: [:])
         #expect(error.statusCode == expectedStatus)
         #expect(error.type == type)
         if status == 429 { #expect(error.headers["retry-after"] == "7") }
@@ -153,7 +153,7 @@ struct GeminiResponseTranslatorTests {
     @Test("a retryDelay no Int can hold gives no retry-after, rather than a trap", arguments: ["infs", "1e30s", "-5s", "NaNs"])
     func implausibleRetryDelay(delay: String) {
         let body = #"{"error":{"code":429,"message":"quota","details":[{"retryDelay":"\#(delay)"}]}}"#
-        let error = GeminiErrorMapper.map(status: 429, body: ByteBuffer(string: body), retryAfterHeader: nil)
+        let error = GeminiErrorMapper().error(status: 429, body: ByteBuffer(string: body), headers: [:])
         #expect(error.statusCode == 429)
         #expect(error.headers["retry-after"] == nil)
     }
@@ -161,7 +161,7 @@ struct GeminiResponseTranslatorTests {
     @Test("context overflow uses Anthropic's wording, which Claude Code compacts on")
     func contextOverflow() {
         let body = #"{"error":{"code":400,"message":"The input token count (1300000) exceeds the maximum number of tokens allowed (1048575).","status":"INVALID_ARGUMENT"}}"#
-        let error = GeminiErrorMapper.map(status: 400, body: ByteBuffer(string: body), retryAfterHeader: nil)
+        let error = GeminiErrorMapper().error(status: 400, body: ByteBuffer(string: body), headers: [:])
         #expect(error.statusCode == 400)
         #expect(error.message == "prompt is too long: 1300000 tokens > 1048575 maximum")
     }

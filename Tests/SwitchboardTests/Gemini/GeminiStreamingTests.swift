@@ -79,7 +79,7 @@ struct GeminiStreamingTests {
         let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
         let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
         let events = try await Self.stream(from: server, through: upstream, pingInterval: .seconds(30), exchange: exchange)
-        let body = ServerSentEventBody(events: events, accounting: EventAccounting(exchange: exchange), provider: "gemini")
+        let body = ServerSentEventBody(events: events, accounting: ExchangeAccounting(exchange: exchange, provider: "gemini"))
         var chunks: [String] = []
         for try await chunk in body { chunks.append(String(buffer: chunk)) }
         let deltas = chunks[0].components(separatedBy: "event: content_block_delta\n").dropFirst()
@@ -106,7 +106,7 @@ struct GeminiStreamingTests {
         let upstream = UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none))
         let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
         let events = try await Self.stream(from: server, through: upstream, pingInterval: .seconds(30), exchange: exchange)
-        let body = ServerSentEventBody(events: events, accounting: EventAccounting(exchange: exchange), provider: "gemini")
+        let body = ServerSentEventBody(events: events, accounting: ExchangeAccounting(exchange: exchange, provider: "gemini"))
         var text = ""
         for try await chunk in body { text += String(buffer: chunk) }
         let names = text.split(separator: "\n").filter { $0.hasPrefix("event: ") }.map { $0.dropFirst(7) }
@@ -134,7 +134,6 @@ struct GeminiStreamingTests {
         )
         let provider = GeminiProvider(
             deployment: deployment,
-            upstream: upstream,
             signatures: ThoughtSignatures(),
             dropParams: false,
             pingInterval: pingInterval
@@ -144,7 +143,7 @@ struct GeminiStreamingTests {
             request: request,
             body: ByteBuffer(),
             route: Route(requestedModel: "g", deployment: deployment, upstreamModel: "gemini-2.5-flash"),
-            exchange: exchange
+            upstream: UpstreamCall(client: upstream, exchange: exchange, provider: "gemini")
         )
         guard case .events(let events) = try await provider.sendMessage(call) else {
             throw AnthropicError.api("events expected")

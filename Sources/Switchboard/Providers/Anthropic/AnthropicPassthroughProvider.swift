@@ -9,13 +9,11 @@ struct AnthropicPassthroughProvider: Provider {
     static let defaultVersion = "2023-06-01"
 
     let deployment: ModelDeployment
-    let upstream: UpstreamClient
     private let base: String
     private let apiKey: String?
 
-    init(deployment: ModelDeployment, upstream: UpstreamClient) {
+    init(deployment: ModelDeployment) {
         self.deployment = deployment
-        self.upstream = upstream
         var base = deployment.apiBase ?? Self.defaultBase
         while base.hasSuffix("/") { base.removeLast() }
         if base.hasSuffix("/v1") { base.removeLast(3) }  // accept a base written with or without /v1
@@ -42,16 +40,7 @@ struct AnthropicPassthroughProvider: Provider {
         if let apiKey = self.apiKey { headers.add(name: "x-api-key", value: apiKey) }
         let url = self.base + path + (call.query.map { "?\($0)" } ?? "")
 
-        call.exchange.mark(.upstreamRequestSent)
-        headers.add(name: "traceparent", value: call.exchange.beginUpstreamAttempt(url: url))
-        let response: UpstreamResponse
-        do {
-            response = try await self.upstream.execute(UpstreamRequest(method: "POST", url: url, headers: headers, body: body))
-        } catch let error as UpstreamError {
-            call.exchange.update { $0.upstreamError = error.kind.description }
-            throw AnthropicError(upstream: error, provider: "anthropic")
-        }
-        call.exchange.mark(.firstUpstreamByte)
+        let response = try await call.upstream.forward(UpstreamRequest(method: "POST", url: url, headers: headers, body: body))
         let forwarded = response.headers.filter { !HopByHop.isExcluded($0.name) }.map { ($0.name, $0.value) }
         return .passthrough(status: response.status, headers: forwarded, body: response.body)
     }

@@ -1,39 +1,47 @@
 import NIOCore
+import Upstream
 
 /// Gemini's HTTP errors as the Anthropic errors Claude Code knows how to handle.
-enum GeminiErrorMapper {
+struct GeminiErrorMapper: UpstreamErrorReader {
     /// `body` is Gemini's `{"error": {"code", "message", "status", "details": [{"reason"}, {"retryDelay"}]}}`,
     /// or whatever a proxy in between sent instead.
-    static func map(status: Int, body: ByteBuffer, retryAfterHeader: String?) -> AnthropicError {
+    func error(status: Int, body: ByteBuffer, headers: UpstreamHeaders) -> AnthropicError {
         let error = (try? body.withUnsafeReadableBytes { try JSONParser.parse($0) })?["error"]
-        let message = error?["message"]?.stringValue ?? String(buffer: body).prefix(500).description
+        let fallback = String(buffer: body).prefix(500).description
+        return Self.map(status: status, error: error, fallbackMessage: fallback, retryAfterHeader: headers["retry-after"])
+    }
+
+    /// The error object Gemini puts in a stream that began with 200 (`data: {"error": {…}}`): its `code`
+    /// is the HTTP status it would have answered with.
+    static func midStream(_ error: JSONValue) -> AnthropicError {
+        let status: Int
+        if case .number(let code)? = error["code"], let exact = Int(exactly: code), (400..<600).contains(exact) {
+            status = exact
+        } else {
+            status = 500
+        }
+        return Self.map(status: status, error: error, fallbackMessage: "gemini reported an error mid-stream", retryAfterHeader: nil)
+    }
+
+    /// Gemini's own cases first (a bad key is a 400 with a reason; context overflow has its own wording),
+    /// then the shared status mapping.
+    private static func map(status: Int, error: JSONValue?, fallbackMessage: String, retryAfterHeader: String?) -> AnthropicError {
+        let message = error?["message"]?.stringValue ?? fallbackMessage
         let details: [JSONValue] = if case .array(let details)? = error?["details"] { details } else { [] }
         let reasons = Set(details.compactMap { $0["reason"]?.stringValue })
 
         if let overflow = Self.contextOverflow(in: message) {
             return .invalidRequest("prompt is too long: \(overflow.tokens) tokens > \(overflow.maximum) maximum")
         }
-        switch status {
-        case 400 where reasons.contains("API_KEY_INVALID"), 401:
+        if status == 401 || (status == 400 && reasons.contains("API_KEY_INVALID")) {
             return .authentication("gemini rejected the API key: \(message)")
-        case 403:
-            return AnthropicError(status: 403, type: "permission_error", message: "gemini: \(message)")
-        case 404:
-            return .notFound("gemini: \(message)")
-        case 429:
-            var headers: [String: String] = [:]
-            let delay = details.lazy.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap(Self.seconds)
-            if let seconds = retryAfterHeader ?? delay.map(String.init) { headers["retry-after"] = seconds }
-            return AnthropicError(status: 429, type: "rate_limit_error", message: "gemini: \(message)", headers: headers)
-        case 503:
-            return AnthropicError(status: 529, type: "overloaded_error", message: "gemini: \(message)")
-        case 504:
-            return .timeout("gemini: \(message)")
-        case 400..<500:
-            return .invalidRequest("gemini: \(message)")
-        default:
-            return .api("gemini: \(message)", status: status >= 500 ? status : 502)
         }
+        let delay = details.lazy.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap(Self.seconds)
+        return AnthropicError(
+            upstreamStatus: status,
+            message: "gemini: \(message)",
+            retryAfterSeconds: retryAfterHeader ?? delay.map(String.init)
+        )
     }
 
     /// "The input token count (1300000) exceeds the maximum number of tokens allowed (1048575)."

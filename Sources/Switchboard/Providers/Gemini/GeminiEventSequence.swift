@@ -71,6 +71,8 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
                 }
                 return
             }
+            // A cancelled read ends the body early: the client has gone, this is no answer to finish.
+            try Task.checkCancellation()
             if self.isStreaming {
                 if let tail = self.decoder.finish(), !tail.data.isEmpty { try self.consume { try JSONValue.parse(tail.data) } }
             } else if self.collected.readableBytes > 0 {
@@ -88,8 +90,8 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
             } catch let malformed as GeminiResponseTranslator.MalformedCall {
                 let detail = "\(malformed.reason): \(malformed.message ?? "")"
                 self.exchange.update { $0.translationEvents.append(TranslationEvent(.malformedCall, detail)) }
+                self.exchange.failAttempt("malformed_call")
                 guard malformed.canRetry, self.attempts < 2 else {
-                    self.exchange.update { $0.upstreamError = "malformed_call" }
                     throw AnthropicError.api(
                         "gemini ended the response with \(malformed.reason)\(self.attempts > 1 ? " twice" : ""); \(malformed.message ?? "no detail")",
                         status: 502
@@ -103,11 +105,16 @@ struct GeminiEventSequence: AsyncSequence, Sendable {
             }
         }
 
-        /// Translates one Gemini response, which `parse` reads from an SSE event or the whole body.
+        /// Translates one Gemini response, which `parse` reads from an SSE event or the whole body. An
+        /// `error` object instead (Gemini's way to fail a stream that began with 200) is the upstream's error.
         private func consume(_ parse: () throws -> JSONValue) throws {
             let response: GeminiResponse
             do {
-                response = try GeminiResponse(json: parse())
+                let json = try parse()
+                if let error = json["error"] { throw UpstreamReportedError(error: GeminiErrorMapper.midStream(error)) }
+                response = try GeminiResponse(json: json)
+            } catch let reported as UpstreamReportedError {
+                throw reported
             } catch {
                 throw AnthropicError.api("gemini sent a response Switchboard could not read: \(error)", status: 502)
             }

@@ -11,7 +11,6 @@ struct GeminiProvider: Provider {
     static let defaultBase = "https://generativelanguage.googleapis.com/v1beta"
 
     let deployment: ModelDeployment
-    let upstream: UpstreamClient
     let signatures: ThoughtSignatures
     let dropParams: Bool
     let pingInterval: Duration
@@ -20,13 +19,11 @@ struct GeminiProvider: Provider {
 
     init(
         deployment: ModelDeployment,
-        upstream: UpstreamClient,
         signatures: ThoughtSignatures,
         dropParams: Bool,
         pingInterval: Duration
     ) {
         self.deployment = deployment
-        self.upstream = upstream
         self.signatures = signatures
         self.dropParams = dropParams
         self.pingInterval = pingInterval
@@ -45,16 +42,14 @@ struct GeminiProvider: Provider {
         }
         let body = Self.encode(translation.request, sizedLike: call.body)
         let streaming = call.request.isStreaming
-        let url = "\(self.base)/models/\(model):" + (streaming ? "streamGenerateContent?alt=sse" : "generateContent")
+        let url = self.url(model: model, method: streaming ? "streamGenerateContent?alt=sse" : "generateContent")
         // While Gemini thinks in silence, the upstream's heartbeat becomes a `ping` for the client:
         // Claude Code gives up on a stream after five minutes without a byte.
         let request = UpstreamRequest(
             method: "POST", url: url, headers: self.headers, body: body, heartbeat: streaming ? self.pingInterval : nil
         )
 
-        call.exchange.mark(.upstreamRequestSent)
-        let first = try await self.open(request, exchange: call.exchange)
-        call.exchange.mark(.firstUpstreamByte)
+        let first = try await call.upstream.send(request, errors: GeminiErrorMapper())
 
         let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
         let signatures = self.signatures
@@ -62,7 +57,7 @@ struct GeminiProvider: Provider {
             first: first,
             isStreaming: streaming,
             exchange: call.exchange,
-            reopen: { [exchange = call.exchange] in try await self.open(request, exchange: exchange) },
+            reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: GeminiErrorMapper()) },
             makeTranslator: { GeminiResponseTranslator(model: model, declaredTools: declared, signatures: signatures) }
         )
         return .events(events)
@@ -72,14 +67,14 @@ struct GeminiProvider: Provider {
         let model = Self.bareModel(call.route.upstreamModel)
         let translator = GeminiRequestTranslator(model: model, dropParams: true, signatures: self.signatures)
         let body = Self.encode(try translator.countTokensRequest(call.request), sizedLike: call.body)
-        let request = UpstreamRequest(method: "POST", url: "\(self.base)/models/\(model):countTokens", headers: self.headers, body: body)
+        let request = UpstreamRequest(method: "POST", url: self.url(model: model, method: "countTokens"), headers: self.headers, body: body)
         do {
-            let response = try await self.open(request, exchange: nil)
+            let response = try await call.upstream.send(request, errors: GeminiErrorMapper())
             let counted = try await response.collectBody(upTo: 1 << 20)
             let json = try counted.withUnsafeReadableBytes { try JSONParser.parse($0) }
             let total: Int = try JSONObjectReader(json).required("totalTokens")
             return .tokenCount(total, estimated: false)
-        } catch {
+        } catch where !(error is CancellationError) {
             // The upstream could not count; an estimate beats failing Claude Code's context accounting.
             return .tokenCount(TokenEstimator.inputTokens(of: call.request), estimated: true)
         }
@@ -91,28 +86,21 @@ struct GeminiProvider: Provider {
         return headers
     }
 
-    /// Sends `request`; a non-200 answer becomes the Anthropic error Claude Code expects, and the
-    /// upstream failure is noted on `exchange`.
-    private func open(_ request: UpstreamRequest, exchange: Exchange?) async throws -> UpstreamResponse {
-        var request = request
-        if let exchange {
-            request.headers.add(name: "traceparent", value: exchange.beginUpstreamAttempt(url: request.url))
-        }
-        let response: UpstreamResponse
-        do {
-            response = try await self.upstream.execute(request)
-        } catch let error as UpstreamError {
-            exchange?.update { $0.upstreamError = error.kind.description }
-            throw AnthropicError(upstream: error, provider: "gemini")
-        }
-        guard response.status == 200 else {
-            exchange?.update { $0.upstreamError = "http_\(response.status)" }
-            let body = (try? await response.collectBody(upTo: 1 << 20)) ?? ByteBuffer()
-            throw GeminiErrorMapper.map(status: response.status, body: body, retryAfterHeader: response.headers["retry-after"])
-        }
-        return response
+    /// `{base}/models/{model}:{method}` (`tunedModels/…` for a tuned model), the id percent-encoded as one
+    /// path segment: it was validated when routed, and encoding keeps it one segment regardless.
+    private func url(model: String, method: String) -> String {
+        let tuned = "tunedModels/"
+        let (collection, id) = model.hasPrefix(tuned) ? ("tunedModels", String(model.dropFirst(tuned.count))) : ("models", model)
+        let segment = id.addingPercentEncoding(withAllowedCharacters: Self.pathSegmentCharacters) ?? id
+        return "\(self.base)/\(collection)/\(segment):\(method)"
     }
 
+    /// RFC 3986 unreserved characters: everything else in a model id is encoded.
+    private static let pathSegmentCharacters = CharacterSet(
+        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+    )
+
+    /// The id without its `models/` prefix.
     private static func bareModel(_ model: String) -> String {
         model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
     }

@@ -12,9 +12,7 @@ struct MockProvider: Provider {
     }
 
     func sendMessage(_ call: ProviderCall) async throws -> ProviderReply {
-        call.exchange.mark(.upstreamRequestSent)
-        _ = call.exchange.beginUpstreamAttempt(url: "mock:\(call.route.upstreamModel)")
-        call.exchange.mark(.firstUpstreamByte)
+        call.upstream.answerInProcess(model: call.route.upstreamModel)
         let events = self.script.events(answering: call.request, model: call.route.upstreamModel)
         return .events(MockEventSequence(events: events, delay: self.script.delay))
     }
