@@ -259,17 +259,13 @@ public struct GeminiRequestValidator {
         for (index, item) in try Self.list(rawParts, at: "\(path).parts").enumerated() {
             let partPath = "\(path).parts[\(index)]"
             let part = try Self.object(item, at: partPath)
-            try Self.allowOnly(["inlineData", "fileData"], in: part, at: partPath)
-            guard part.count == 1 else {
-                throw Invalid("Invalid value at '\(partPath)' (oneof), oneof field 'data' is already set. Cannot overwrite with 'file_data'.")
-            }
-            if let blob = part["inlineData"] {
-                try Self.checkBlob(blob, at: "\(partPath).inline_data")
-            } else if let file = part["fileData"] {
-                try Self.checkFileData(file, at: "\(partPath).file_data")
-            } else {
+            // A FunctionResponsePart holds inline bytes only: Gemini 3 refuses text here (it belongs in
+            // `response`), and the Gemini API supports no file reference here.
+            try Self.allowOnly(["inlineData"], in: part, at: partPath)
+            guard let blob = part["inlineData"] else {
                 throw Invalid("* GenerateContentRequest.\(partPath).data: required oneof field 'data' must have one initialized field")
             }
+            try Self.checkBlob(blob, at: "\(partPath).inline_data")
         }
         return name
     }
