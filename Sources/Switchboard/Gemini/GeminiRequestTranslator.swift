@@ -45,12 +45,12 @@ struct GeminiRequestTranslator {
                     events.append(TranslationEvent(.contentDropped, "server tool \(type)"))
                     continue
                 }
-                let (schema, changes) = GeminiSchemaConverter.convert(tool.inputSchema)
-                if !changes.isEmpty {
-                    events.append(TranslationEvent(.schemaRewritten, "\(tool.name): \(changes.joined(separator: ", "))"))
-                }
+                let conversion = GeminiSchemaConverter.convert(tool.inputSchema)
+                if let note = conversion.note(forTool: tool.name) { events.append(note) }
                 declarations.append(
-                    GeminiFunctionDeclaration(name: tool.name, description: tool.description, parametersJsonSchema: schema)
+                    GeminiFunctionDeclaration(
+                        name: tool.name, description: tool.description, parametersJsonSchema: conversion.schema
+                    )
                 )
                 declared.append(tool.name)
             }
