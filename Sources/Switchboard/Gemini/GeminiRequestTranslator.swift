@@ -154,7 +154,8 @@ struct GeminiRequestTranslator {
                 events.append(TranslationEvent(.resultWithoutCall, toolUseID))
                 let label = isError ? "Tool error" : "Tool result"
                 let media = result.blobs.map { GeminiPart(inlineData: $0) } + result.files
-                return result.text.isEmpty ? media : [GeminiPart(text: "\(label) (\(toolUseID)): \(result.text)")] + media
+                guard !result.text.isEmpty else { return media }
+                return [GeminiPart(text: "\(label) (\(toolUseID)): \(result.text)")] + media
             }
             // Text, a text document's included, goes in the response object: Gemini 3 refuses a text part
             // inside `functionResponse.parts`, which takes inline bytes only.

@@ -32,7 +32,8 @@ enum GeminiSchemaConverter {
         func note(forTool name: String) -> TranslationEvent? {
             guard !self.changes.isEmpty else { return nil }
             var detail = self.changes.prefix(Self.changesNamed).joined(separator: ", ")
-            if self.changes.count > Self.changesNamed { detail += " and \(self.changes.count - Self.changesNamed) more" }
+            let unnamed = self.changes.count - Self.changesNamed
+            if unnamed > 0 { detail += " and \(unnamed) more" }
             return TranslationEvent(self.isLossy ? .schemaRejected : .schemaRewritten, "\(name): \(detail)")
         }
     }
@@ -86,7 +87,9 @@ enum GeminiSchemaConverter {
     ]
     /// Keywords whose value maps names to schemas. Everything else (`enum`, `default`, `examples`…) is
     /// data, never rewritten.
-    static let schemaMapKeywords: Set<String> = ["properties", "patternProperties", "dependentSchemas", "$defs", "definitions"]
+    static let schemaMapKeywords: Set<String> = [
+        "properties", "patternProperties", "dependentSchemas", "$defs", "definitions",
+    ]
 
     /// Calls `body` with each subschema of `object` and how many levels below `object` it sits.
     static func forEachSubschema(of object: JSONObject, _ body: (JSONValue, Int) -> Void) {
@@ -331,7 +334,8 @@ private struct ReferenceInliner {
 
     private mutating func resolve(_ reference: String, siblings: JSONObject, depth: Int) -> JSONValue {
         var object = siblings
-        guard let name = GeminiSchemaConverter.definitionName(reference), case .object(let target)? = self.definitions[name]
+        guard let name = GeminiSchemaConverter.definitionName(reference),
+            case .object(let target)? = self.definitions[name]
         else {
             self.notes.cut("dropped unresolvable $ref \(reference)")
             return self.clean(.object(object), depth: depth) ?? .object(object)

@@ -141,16 +141,18 @@ struct GeminiRequestTranslatorTests {
         let parts = json.contents[2].parts
         let response = try #require(parts[0]["functionResponse"] as? [String: Any])
         #expect((response["response"] as? [String: Any])?["output"] as? String == "2 files\nfirst notes\nsecond notes")
-        let blobs = (response["parts"] as? [[String: Any]] ?? []).map { ($0["inlineData"] as? [String: Any])?["mimeType"] as? String }
-        #expect(blobs == ["image/png", "application/pdf"])
-        #expect((response["parts"] as? [[String: Any]] ?? []).allSatisfy { $0.keys.sorted() == ["inlineData"] })
-        #expect((parts[1]["fileData"] as? [String: Any])?["fileUri"] as? String == "https://example.com/a.png", "a URL follows")
+        let inner = response["parts"] as? [[String: Any]] ?? []
+        #expect(inner.map { ($0["inlineData"] as? [String: Any])?["mimeType"] as? String } == ["image/png", "application/pdf"])
+        #expect(inner.allSatisfy { $0.keys.sorted() == ["inlineData"] })
+        let file = parts[1]["fileData"] as? [String: Any]
+        #expect(file?["fileUri"] as? String == "https://example.com/a.png", "a URL follows the response")
         #expect(GeminiRequestValidator(model: "gemini-3-flash-preview").validate(json) == nil)
 
         let flash = try wireJSON(translator(model: "gemini-2.5-flash").translate(request).request)
         let flashParts = flash.contents[2].parts
         let flashResponse = flashParts[0]["functionResponse"] as? [String: Any]
-        #expect((flashResponse?["response"] as? [String: Any])?["output"] as? String == "2 files\nfirst notes\nsecond notes")
+        let flashOutput = (flashResponse?["response"] as? [String: Any])?["output"] as? String
+        #expect(flashOutput == "2 files\nfirst notes\nsecond notes")
         #expect(flashParts.dropFirst().allSatisfy { $0["text"] == nil }, "2.5: media after the response, no stray text")
         #expect(GeminiRequestValidator(model: "gemini-2.5-flash").validate(flash) == nil)
     }

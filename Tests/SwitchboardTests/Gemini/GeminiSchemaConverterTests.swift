@@ -17,8 +17,7 @@ struct GeminiSchemaConverterTests {
         """
 
     static func claudeCodeRequest(addingTool tool: String? = nil) throws -> AnthropicRequest {
-        let url = try #require(Bundle.module.url(forResource: "claude-code-request", withExtension: "json", subdirectory: "Fixtures"))
-        var text = try String(contentsOf: url, encoding: .utf8)
+        var text = try ClaudeCodeRequestTests.fixture()
         if let tool {
             let tools = try #require(text.range(of: #""tools": ["#))
             text.insert(contentsOf: tool + ",", at: tools.upperBound)
@@ -51,9 +50,10 @@ struct GeminiSchemaConverterTests {
         let notes = translation.events.filter { $0.detail.hasPrefix("SetValue:") }
         #expect(notes.count == 1)
         #expect(notes.first?.kind == .schemaRewritten, "a kept reference loses nothing")
-        let declaration = try #require(translation.request.tools?.first?.functionDeclarations.first { $0.name == "SetValue" })
-        let schema = declaration.parametersJsonSchema
-        #expect(schema["properties"]?["value"] == .object(["$ref": .string("#/$defs/JSONValue"), "description": .string("the value")]))
+        let declarations = try #require(translation.request.tools?.first?.functionDeclarations)
+        let schema = try #require(declarations.first { $0.name == "SetValue" }).parametersJsonSchema
+        let value: JSONValue = .object(["$ref": .string("#/$defs/JSONValue"), "description": .string("the value")])
+        #expect(schema["properties"]?["value"] == value)
         let options = schema["$defs"]?["JSONValue"]?["anyOf"]
         guard case .array(let branches)? = options else {
             Issue.record("JSONValue kept in $defs")
