@@ -259,17 +259,13 @@ public struct GeminiRequestValidator {
         for (index, item) in try Self.list(rawParts, at: "\(path).parts").enumerated() {
             let partPath = "\(path).parts[\(index)]"
             let part = try Self.object(item, at: partPath)
-            try Self.allowOnly(["inlineData", "fileData"], in: part, at: partPath)
-            guard part.count == 1 else {
-                throw Invalid("Invalid value at '\(partPath)' (oneof), oneof field 'data' is already set. Cannot overwrite with 'file_data'.")
-            }
-            if let blob = part["inlineData"] {
-                try Self.checkBlob(blob, at: "\(partPath).inline_data")
-            } else if let file = part["fileData"] {
-                try Self.checkFileData(file, at: "\(partPath).file_data")
-            } else {
+            // A FunctionResponsePart holds inline bytes only: Gemini 3 refuses text here (it belongs in
+            // `response`), and the Gemini API supports no file reference here.
+            try Self.allowOnly(["inlineData"], in: part, at: partPath)
+            guard let blob = part["inlineData"] else {
                 throw Invalid("* GenerateContentRequest.\(partPath).data: required oneof field 'data' must have one initialized field")
             }
+            try Self.checkBlob(blob, at: "\(partPath).inline_data")
         }
         return name
     }
@@ -464,30 +460,60 @@ public struct GeminiRequestValidator {
         }
     }
 
-    /// `parametersJsonSchema` takes JSON Schema as is, but not a `$schema` anywhere nor a `$ref` the
-    /// service would have to resolve: the gateway must strip the one and inline the other.
+    /// `parametersJsonSchema` takes JSON Schema as is, recursive definitions included, but not a
+    /// `$schema` anywhere; a `$ref` must name a definition under the root's `$defs` (the service reports
+    /// any other as undefined) and may have only `description` and `default` beside it.
     private static func checkJSONSchema(_ value: Any, at path: String) throws(Invalid) {
-        guard value is [String: Any] else { throw invalidValue(at: path, expected: "type.googleapis.com/google.protobuf.Value (object)", value) }
-        try checkJSONSchemaNode(value, at: path, pointer: "")
+        guard let root = value as? [String: Any] else {
+            throw invalidValue(at: path, expected: "type.googleapis.com/google.protobuf.Value (object)", value)
+        }
+        let definitions = Set((root["$defs"] as? [String: Any] ?? [:]).keys)
+        try checkJSONSchemaNode(value, at: path, pointer: [], definitions: definitions)
     }
 
-    private static func checkJSONSchemaNode(_ value: Any, at path: String, pointer: String) throws(Invalid) {
+    private static func checkJSONSchemaNode(
+        _ value: Any,
+        at path: String,
+        pointer: [String],
+        definitions: Set<String>
+    ) throws(Invalid) {
         if let object = value as? [String: Any] {
+            if let reference = object["$ref"] {
+                try checkReference(reference, besides: object.keys, at: pointer, definitions: definitions)
+            }
             for (key, child) in object.sorted(by: { $0.key < $1.key }) {
                 if key == "$schema" {
-                    throw Invalid("* GenerateContentRequest.\(path): `$schema` is not supported in parameters_json_schema (at \"\(pointer)/$schema\").")
-                }
-                if key == "$ref" {
+                    let location = "/" + (pointer + ["$schema"]).joined(separator: "/")
                     throw Invalid(
-                        "* GenerateContentRequest.\(path): unresolved reference \(render(child)) at \"\(pointer)/$ref\"; references must be inlined."
+                        "* GenerateContentRequest.\(path): `$schema` is not supported in parameters_json_schema (at \"\(location)\")."
                     )
                 }
-                try checkJSONSchemaNode(child, at: path, pointer: "\(pointer)/\(key)")
+                try checkJSONSchemaNode(child, at: path, pointer: pointer + [key], definitions: definitions)
             }
         } else if let array = value as? [Any] {
             for (index, child) in array.enumerated() {
-                try checkJSONSchemaNode(child, at: path, pointer: "\(pointer)/\(index)")
+                try checkJSONSchemaNode(child, at: path, pointer: pointer + [String(index)], definitions: definitions)
             }
+        }
+    }
+
+    private static func checkReference(
+        _ reference: Any,
+        besides keys: Dictionary<String, Any>.Keys,
+        at pointer: [String],
+        definitions: Set<String>
+    ) throws(Invalid) {
+        let prefix = "#/$defs/"
+        guard let text = reference as? String, text.hasPrefix(prefix),
+            case let name = String(text.dropFirst(prefix.count)).replacing("~1", with: "/").replacing("~0", with: "~"),
+            definitions.contains(name)
+        else {
+            throw Invalid("reference to undefined schema at \(pointer.joined(separator: "."))")
+        }
+        guard keys.allSatisfy({ ["$ref", "description", "default"].contains($0) }) else {
+            throw Invalid(
+                "$ref '\(name)' was set alongside unsupported fields. If a schema node has $ref set, then only description and default can be set alongside it"
+            )
         }
     }
 

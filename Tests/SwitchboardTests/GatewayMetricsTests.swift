@@ -86,7 +86,7 @@ struct GatewayMetricsTests {
         // Both attempts of the malformed request failed, and each failed attempt counts.
         #expect(harness.metric("switchboard_upstream_errors", ["gemini", "malformed_call"]) == 2)
         #expect(harness.metric("switchboard_tool_call_translation_errors", ["gemini", "malformed_call"]) == 2)
-        #expect(harness.metric("switchboard_tool_call_translation_errors", ["gemini", "schema_rewritten"]) == 1)
+        #expect(harness.metric("switchboard_tool_schema_rewrites", ["gemini"]) == 1)
         #expect(harness.metric("switchboard_unpriced_requests", ["gemini", "gemini-9-experimental"]) == 1)
 
         // Tokens: the sum of what the records say, per type.
@@ -118,6 +118,26 @@ struct GatewayMetricsTests {
             #expect(openMetrics.contains("trace_id=\"\(record.trace.traceID)\""))
         }
         await fake.stop()
+    }
+
+    @Test("a normal Claude Code request counts its schema rewrites, and no translation error")
+    func claudeCodeRequestIsNoError() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: "k")
+        let harness = try GatewayHarness(
+            yaml: "model_list: [{model_name: '*', litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: '\(fake.baseURL)/v1beta'}}]"
+        )
+        let before = MetricsExposition.render(harness.registry, format: .prometheusText)
+        #expect(before.contains(#"switchboard_tool_call_translation_errors_total{provider="gemini",kind="signature_fallback"} 0"#))
+        let body = try ClaudeCodeRequestTests.fixture()
+        let response = try await harness.test { client in try await client.post("/v1/messages?beta=true", body) }
+        await fake.stop()
+        #expect(response.status == .ok)
+        for kind in TranslationEvent.Kind.allCases {
+            let errors = harness.metric("switchboard_tool_call_translation_errors", ["gemini", kind.rawValue])
+            #expect(errors == 0, "\(kind)")
+        }
+        let rewrites = harness.metric("switchboard_tool_schema_rewrites", ["gemini"])
+        #expect(rewrites == 11, "the fixture's 11 $schema declarations")
     }
 
     @Test("an incoming traceparent's trace id is the exemplar's")

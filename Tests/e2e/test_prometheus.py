@@ -170,7 +170,8 @@ def test_promql_request_and_token_counts(prometheus, after_traffic):
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="529"})') == 1
     assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 1
     assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1
-    assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total{kind="schema_rewritten"})') == 2
+    assert scalar(prometheus, 'sum(switchboard_tool_schema_rewrites_total)') == 2
+    assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total)') == 0
     # The abandoned stream's tokens are counted too (from its message_start and what it produced).
     assert scalar(prometheus, 'sum(gen_ai_client_token_usage_sum{gen_ai_token_type="output", gen_ai_request_model="slow"})') >= 1
     completed = scalar(prometheus, 'sum(gen_ai_client_token_usage_sum{gen_ai_token_type="output", gen_ai_request_model=~"echo|flash"})')

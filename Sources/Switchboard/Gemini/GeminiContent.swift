@@ -56,8 +56,14 @@ struct GeminiFunctionResponse: Sendable, Equatable {
     var name: String
     /// Always a JSON object: `{"output": …}` or `{"error": …}`.
     var response: JSONValue
-    /// Images a tool returned (Gemini 3 takes them inside the response).
-    var parts: [GeminiPart]?
+    /// Images and PDFs a tool returned (Gemini 3 takes them inside the response).
+    var parts: [GeminiFunctionResponsePart]?
+}
+
+/// Media inside a function response. Inline bytes only: the Gemini API takes neither text (that goes in
+/// `response`) nor file references here.
+struct GeminiFunctionResponsePart: Sendable, Equatable {
+    var inlineData: GeminiBlob
 }
 
 extension GeminiContent: JSONWritable {
@@ -121,6 +127,14 @@ extension GeminiFunctionResponse: JSONWritable {
     }
 }
 
+extension GeminiFunctionResponsePart: JSONWritable {
+    func write(to writer: inout JSONWriter) {
+        writer.object { writer in
+            writer.field("inlineData", self.inlineData)
+        }
+    }
+}
+
 extension GeminiContent: JSONReadable {
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
@@ -175,5 +189,12 @@ extension GeminiFunctionResponse: JSONReadable {
         self.name = try fields.required("name")
         self.response = try fields.required("response")
         self.parts = try fields.optional("parts")
+    }
+}
+
+extension GeminiFunctionResponsePart: JSONReadable {
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.inlineData = try fields.required("inlineData")
     }
 }

@@ -45,12 +45,12 @@ struct GeminiRequestTranslator {
                     events.append(TranslationEvent(.contentDropped, "server tool \(type)"))
                     continue
                 }
-                let (schema, changes) = GeminiSchemaConverter.convert(tool.inputSchema)
-                if !changes.isEmpty {
-                    events.append(TranslationEvent(.schemaRewritten, "\(tool.name): \(changes.joined(separator: ", "))"))
-                }
+                let conversion = GeminiSchemaConverter.convert(tool.inputSchema)
+                if let note = conversion.note(forTool: tool.name) { events.append(note) }
                 declarations.append(
-                    GeminiFunctionDeclaration(name: tool.name, description: tool.description, parametersJsonSchema: schema)
+                    GeminiFunctionDeclaration(
+                        name: tool.name, description: tool.description, parametersJsonSchema: conversion.schema
+                    )
                 )
                 declared.append(tool.name)
             }
@@ -149,34 +149,60 @@ struct GeminiRequestTranslator {
             // The call keeps its tool-use id until attachSignatures has looked up its signature.
             return [GeminiPart(functionCall: GeminiFunctionCall(id: id, name: name, args: arguments))]
         case .toolResult(let toolUseID, let content, let isError):
-            let text = content.compactMap { if case .text(let text) = $0 { text } else { nil } }.joined(separator: "\n")
-            let media = content.compactMap { block -> GeminiPart? in
-                switch block {
-                case .image(let source), .document(let source): Self.mediaParts(source)
-                default: nil
-                }
-            }
+            let result = Self.toolResultContent(content)
             guard let name = toolNames[toolUseID] else {
                 events.append(TranslationEvent(.resultWithoutCall, toolUseID))
                 let label = isError ? "Tool error" : "Tool result"
-                return text.isEmpty ? media : [GeminiPart(text: "\(label) (\(toolUseID)): \(text)")] + media
+                let media = result.blobs.map { GeminiPart(inlineData: $0) } + result.files
+                guard !result.text.isEmpty else { return media }
+                return [GeminiPart(text: "\(label) (\(toolUseID)): \(result.text)")] + media
             }
-            let response: JSONValue = .object([isError ? "error" : "output": .string(text)])
+            // Text, a text document's included, goes in the response object: Gemini 3 refuses a text part
+            // inside `functionResponse.parts`, which takes inline bytes only.
+            let response: JSONValue = .object([isError ? "error" : "output": .string(result.text)])
             var functionResponse = GeminiFunctionResponse(name: name, response: response, parts: nil)
-            if !media.isEmpty {
-                if case .gemini3 = self.family {
-                    functionResponse.parts = media
-                } else {
-                    return [GeminiPart(functionResponse: functionResponse)] + media
-                }
+            var following = result.files
+            if case .gemini3 = self.family, !result.blobs.isEmpty {
+                functionResponse.parts = result.blobs.map { GeminiFunctionResponsePart(inlineData: $0) }
+            } else {
+                // Older models take a tool's media as parts of their own after the responses.
+                following = result.blobs.map { GeminiPart(inlineData: $0) } + following
             }
-            return [GeminiPart(functionResponse: functionResponse)]
+            return [GeminiPart(functionResponse: functionResponse)] + following
         case .thinking, .redactedThinking:
             return []  // Gemini does not need its thought summaries back
         case .other(let type, _):
             events.append(TranslationEvent(.contentDropped, "block type \(type)"))
             return []
         }
+    }
+
+    /// A tool result's content as Gemini takes it: its text blocks and text documents as one text, its
+    /// base64 images and PDFs as blobs, and files given by URL.
+    private static func toolResultContent(
+        _ content: [AnthropicContentBlock]
+    ) -> (text: String, blobs: [GeminiBlob], files: [GeminiPart]) {
+        var texts: [String] = []
+        var blobs: [GeminiBlob] = []
+        var files: [GeminiPart] = []
+        for block in content {
+            switch block {
+            case .text(let text) where !text.isEmpty:
+                texts.append(text)
+            case .image(let source), .document(let source):
+                guard let part = Self.mediaParts(source) else { continue }
+                if let text = part.text {
+                    texts.append(text)
+                } else if let blob = part.inlineData {
+                    blobs.append(blob)
+                } else {
+                    files.append(part)
+                }
+            default:
+                continue
+            }
+        }
+        return (texts.joined(separator: "\n"), blobs, files)
     }
 
     private static func mediaParts(_ source: JSONValue) -> GeminiPart? {
@@ -215,8 +241,11 @@ struct GeminiRequestTranslator {
     /// model step in the current turn must carry a signature: when none is known, the documented dummy
     /// goes there, counted.
     private func attachSignatures(to contents: inout [GeminiContent], events: inout [TranslationEvent]) {
+        // A user content that answers calls never starts the turn here, whatever follows its responses (a
+        // tool's files, Claude Code's reminders): should Gemini see it otherwise, a dummy too many is harmless.
         let turnStart = contents.lastIndex { content in
-            content.role == "user" && content.parts.contains { $0.text != nil || $0.inlineData != nil || $0.fileData != nil }
+            content.role == "user" && !content.parts.contains { $0.functionResponse != nil }
+                && content.parts.contains { $0.text != nil || $0.inlineData != nil || $0.fileData != nil }
         } ?? 0
         for contentIndex in contents.indices where contents[contentIndex].role == "model" {
             var isFirstCall = true

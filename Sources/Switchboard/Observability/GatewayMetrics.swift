@@ -13,6 +13,9 @@ public final class GatewayMetrics: ExchangeObserver {
     static let timeToFirstTokenBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
     static let overheadBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
     static let modelLabelLimit = 200
+    /// The providers whose requests are translated, so whose translation counters start at 0; the
+    /// passthrough and the mock translate nothing.
+    static let translatingProviders: [ProviderKind] = [.gemini]
 
     private let operationDuration: MetricFamily
     private let tokenUsage: MetricFamily
@@ -22,6 +25,7 @@ public final class GatewayMetrics: ExchangeObserver {
     private let cost: MetricFamily
     private let unpriced: MetricFamily
     private let translationErrors: MetricFamily
+    private let schemaRewrites: MetricFamily
     private let upstreamDuration: MetricFamily
     private let overhead: MetricFamily
     private let upstreamErrors: MetricFamily
@@ -72,9 +76,21 @@ public final class GatewayMetrics: ExchangeObserver {
         )
         self.translationErrors = registry.counter(
             "switchboard_tool_call_translation_errors",
-            help: "Tool-call translation problems by provider and kind.",
+            help: "Translation errors by provider and kind: what was lost or guessed, never a routine rewrite.",
             labels: ["provider", "kind"]
         )
+        self.schemaRewrites = registry.counter(
+            "switchboard_tool_schema_rewrites",
+            help: "Tool schemas rewritten to suit the provider without loosening them ($schema dropped, $ref inlined).",
+            labels: ["provider"]
+        )
+        // Served as 0 from the start, so that panels show a quiet gateway and increase() sees the first error.
+        for provider in Self.translatingProviders.map(\.rawValue) {
+            self.schemaRewrites.increment([provider], by: 0)
+            for kind in TranslationEvent.Kind.allCases where kind.isError {
+                self.translationErrors.increment([provider, kind.rawValue], by: 0)
+            }
+        }
         self.upstreamDuration = registry.histogram(
             "switchboard_upstream_duration_seconds",
             help: "Time spent on the upstream: request sent to its last byte read.",
@@ -126,7 +142,13 @@ public final class GatewayMetrics: ExchangeObserver {
         for attempt in record.upstreamAttempts {
             if let failure = attempt.failure { self.upstreamErrors.increment([provider, failure]) }
         }
-        for event in record.translationEvents { self.translationErrors.increment([provider, event.kind.rawValue]) }
+        for event in record.translationEvents {
+            if event.kind.isError {
+                self.translationErrors.increment([provider, event.kind.rawValue])
+            } else {
+                self.schemaRewrites.increment([provider])
+            }
+        }
         if let upstream = record.seconds(from: .upstreamRequestSent, to: .upstreamFinished) {
             self.upstreamDuration.observe([provider], upstream, exemplar: exemplar(upstream))
             if let total = record.seconds(from: .received, to: .finished) {

@@ -1,10 +1,13 @@
 /// Something a translator had to change, drop or guess on the way between protocols. Each one is
-/// recorded on the ``Exchange``; metrics count them by kind, so problems with tool calls show up.
+/// recorded on the ``Exchange``; metrics count them, expected rewrites apart from errors (see
+/// ``Kind/isError``), so problems with tool calls show up.
 public struct TranslationEvent: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
-        /// A tool schema was rewritten to suit the provider (`$schema` dropped, `$ref` inlined, …).
+        /// A tool schema was rewritten to suit the provider without loosening it (`$schema` dropped, `$ref`
+        /// inlined, a recursive definition kept in `$defs`, …): routine, most requests have some.
         case schemaRewritten = "schema_rewritten"
-        /// The provider rejected a tool schema.
+        /// Part of a tool schema could not go to the provider and was cut (a `$ref` that resolves nowhere,
+        /// a schema that is not an object), so the model sees a looser schema than the client declared.
         case schemaRejected = "schema_rejected"
         /// Tool-call arguments were not a JSON object and were wrapped.
         case argumentsNotObject = "arguments_not_object"
@@ -20,6 +23,9 @@ public struct TranslationEvent: Sendable, Hashable {
         case contentDropped = "content_dropped"
         /// A request parameter was cut to fit the provider (stop sequences, max tokens).
         case parameterClamped = "parameter_clamped"
+
+        /// Something lost or guessed, rather than a rewrite the provider's rules call for on every request.
+        public var isError: Bool { self != .schemaRewritten }
     }
 
     public let kind: Kind

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardTesting
 import Testing
 
 @testable import Switchboard
@@ -119,6 +120,57 @@ struct GeminiRequestTranslatorTests {
         let three = try wireJSON(translator(model: "gemini-3-flash-preview").translate(request).request)
         let response = three.contents[1].parts[0]["functionResponse"] as? [String: Any]
         #expect((response?["parts"] as? [[String: Any]])?.count == 1, "Gemini 3 takes the image inside the response")
+    }
+
+    @Test("Gemini 3: a tool result's text and text documents go in the response object; only blobs in its parts")
+    func toolResultTextStaysOutOfParts() throws {
+        let request = try anthropicRequest("""
+            {"model":"m","max_tokens":10,"messages":[
+              {"role":"user","content":"read the notes"},
+              {"role":"assistant","content":[{"type":"tool_use","id":"toolu_r","name":"Read","input":{"path":"notes"}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_r","content":[
+                {"type":"text","text":"2 files"},
+                {"type":"document","source":{"type":"text","media_type":"text/plain","data":"first notes"}},
+                {"type":"document","source":{"type":"content","content":[{"type":"text","text":"second notes"}]}},
+                {"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},
+                {"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0xLjc="}},
+                {"type":"image","source":{"type":"url","url":"https://example.com/a.png"}}]}]}]}
+            """)
+        let three = try translator(model: "gemini-3-flash-preview").translate(request).request
+        let json = try wireJSON(three)
+        let parts = json.contents[2].parts
+        let response = try #require(parts[0]["functionResponse"] as? [String: Any])
+        #expect((response["response"] as? [String: Any])?["output"] as? String == "2 files\nfirst notes\nsecond notes")
+        let inner = response["parts"] as? [[String: Any]] ?? []
+        #expect(inner.map { ($0["inlineData"] as? [String: Any])?["mimeType"] as? String } == ["image/png", "application/pdf"])
+        #expect(inner.allSatisfy { $0.keys.sorted() == ["inlineData"] })
+        let file = parts[1]["fileData"] as? [String: Any]
+        #expect(file?["fileUri"] as? String == "https://example.com/a.png", "a URL follows the response")
+        #expect(GeminiRequestValidator(model: "gemini-3-flash-preview").validate(json) == nil)
+
+        let flash = try wireJSON(translator(model: "gemini-2.5-flash").translate(request).request)
+        let flashParts = flash.contents[2].parts
+        let flashResponse = flashParts[0]["functionResponse"] as? [String: Any]
+        let flashOutput = (flashResponse?["response"] as? [String: Any])?["output"] as? String
+        #expect(flashOutput == "2 files\nfirst notes\nsecond notes")
+        #expect(flashParts.dropFirst().allSatisfy { $0["text"] == nil }, "2.5: media after the response, no stray text")
+        #expect(GeminiRequestValidator(model: "gemini-2.5-flash").validate(flash) == nil)
+    }
+
+    @Test("the strict fake refuses a text part inside functionResponse.parts, as Gemini 3 does")
+    func validatorRefusesTextInFunctionResponseParts() throws {
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data("""
+                {"contents":[
+                  {"role":"user","parts":[{"text":"go"}]},
+                  {"role":"model","parts":[{"functionCall":{"name":"Read","args":{}},"thoughtSignature":"skip_thought_signature_validator"}]},
+                  {"role":"user","parts":[{"functionResponse":{"name":"Read","response":{"output":""},"parts":[{"text":"notes"}]}}]}]}
+                """.utf8)) as? [String: Any]
+        )
+        #expect(
+            GeminiRequestValidator(model: "gemini-3-flash-preview").validate(body)
+                == "Invalid JSON payload received. Unknown name \"text\" at 'contents[2].parts[0].function_response.parts[0]': Cannot find field."
+        )
     }
 
     @Test("tool_choice → functionCallingConfig")

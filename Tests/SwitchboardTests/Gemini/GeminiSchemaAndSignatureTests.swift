@@ -40,7 +40,8 @@ struct GeminiSchemaAndSignatureTests {
                            "v":{"anyOf":[{"type":"string"},{"type":"null"}]}},
              "additionalProperties":false,"$defs":{"Mode":{"type":"string","enum":["a","b"]}}}
             """)
-        let (converted, changes) = GeminiSchemaConverter.convert(schema)
+        let conversion = GeminiSchemaConverter.convert(schema)
+        let (converted, changes) = (conversion.schema, conversion.changes)
         #expect(converted["$defs"] == nil)
         #expect(converted["properties"]?["mode"] == .object(["type": .string("string"), "enum": .array([.string("a"), .string("b")])]))
         #expect(converted["properties"]?["n"]?["exclusiveMinimum"] == .number(0))
