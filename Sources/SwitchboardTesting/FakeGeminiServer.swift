@@ -262,6 +262,8 @@ public final class FakeGeminiServer: Sendable {
         /// The prompt itself blocked: no candidates at all.
         case blocked
         case silence(Duration, String)
+        /// An answer grounded in Google Search: the text, the queries run and the sources found.
+        case grounded(String, queries: [String], sources: [(domain: String, path: String)])
         case failure(Reply)
     }
 
@@ -378,10 +380,23 @@ public final class FakeGeminiServer: Sendable {
             return .blocked
         case "silence":
             return .silence(.seconds(directive.firstWord.flatMap { Double($0) } ?? 0), heard)
+        case "search":
+            // Without the googleSearch tool the model can only answer from memory.
+            guard Self.searches(body) else { return .text(heard) }
+            let query = directive.argument.isEmpty ? prompt : directive.argument
+            return .grounded(
+                "fake-gemini searched: \(query)",
+                queries: [query, "\(query) latest"],
+                sources: [("swift.org", "blog/swift-6"), ("docs.example.com", "guide"), ("forums.swift.org", "t/1")]
+            )
         default:
             // fake:text, fake:stop and anything unknown: the plain answer.
             return .text(heard)
         }
+    }
+
+    private static func searches(_ body: [String: Any]) -> Bool {
+        ((body["tools"] as? [[String: Any]]) ?? []).contains { $0["googleSearch"] != nil }
     }
 
     private static func parts(of content: [String: Any]) -> [[String: Any]] {
@@ -510,6 +525,27 @@ public final class FakeGeminiServer: Sendable {
                 "responseId": context.responseID,
             ]
             return context.streamed ? .events([response]) : .json(200, response)
+        case .grounded(let text, let queries, let sources):
+            // As the service streams it: the grounding metadata rides on the last chunk, with the finish reason.
+            let chunks: [[String: Any]] = sources.enumerated().map { index, source in
+                let redirect = "https://vertexaisearch.cloud.google.com/grounding-api-redirect/\(index)-\(source.path)"
+                let web: [String: Any] = ["uri": redirect, "title": source.domain]
+                return ["web": web]
+            }
+            let supports: [[String: Any]] = [
+                [
+                    "segment": ["startIndex": 0, "endIndex": text.utf8.count, "text": text],
+                    "groundingChunkIndices": [0, 1],
+                ]
+            ]
+            let metadata: [String: Any] = [
+                "webSearchQueries": queries,
+                "groundingChunks": chunks,
+                "groundingSupports": supports,
+                "searchEntryPoint": ["renderedContent": "<div class=\"container\">…</div>"],
+            ]
+            let extras: [String: Any] = ["groundingMetadata": metadata]
+            return self.answer([.text(text)], finishReason: "STOP", extras: extras, context: context)
         case .silence(let delay, let text):
             var reply = self.answer([.text(text)], finishReason: "STOP", context: context)
             reply.silence = delay

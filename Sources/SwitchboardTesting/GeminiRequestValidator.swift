@@ -62,8 +62,11 @@ public struct GeminiRequestValidator {
         let contents = try self.checkContents(body["contents"])
         if let system = body["systemInstruction"] { try Self.checkSystemInstruction(system) }
         var declared: Set<String> = []
-        if let tools = body["tools"] { declared = try Self.checkTools(tools) }
-        if let toolConfig = body["toolConfig"] { try Self.checkToolConfig(toolConfig, declared: declared) }
+        var searches = false
+        if let tools = body["tools"] { (declared, searches) = try Self.checkTools(tools) }
+        var circulates = false
+        if let toolConfig = body["toolConfig"] { circulates = try Self.checkToolConfig(toolConfig, declared: declared) }
+        try self.checkToolCombination(searches: searches, functions: !declared.isEmpty, circulates: circulates)
         if let config = body["generationConfig"] { try self.checkGenerationConfig(config) }
         if let settings = body["safetySettings"] { try Self.checkSafetySettings(settings) }
         if let cached = body["cachedContent"], !(cached is String) {
@@ -334,20 +337,39 @@ public struct GeminiRequestValidator {
 
     // MARK: - Tools
 
-    /// Returns the names of the declared functions.
-    private static func checkTools(_ value: Any) throws(Invalid) -> Set<String> {
+    /// Returns the names of the declared functions, and whether Google Search is on.
+    private static func checkTools(_ value: Any) throws(Invalid) -> (declared: Set<String>, searches: Bool) {
         var declared: Set<String> = []
+        var searches = false
         for (toolIndex, item) in try list(value, at: "tools").enumerated() {
             let path = "tools[\(toolIndex)]"
             let tool = try object(item, at: path)
             try allowOnly(["functionDeclarations", "googleSearch"], in: tool, at: path)
-            if let search = tool["googleSearch"] { _ = try object(search, at: "\(path).google_search") }
+            if let search = tool["googleSearch"] {
+                // The Gemini API takes no search options (`excludeDomains` is Vertex-only).
+                let options = try object(search, at: "\(path).google_search")
+                try allowOnly(["timeRangeFilter"], in: options, at: "\(path).google_search")
+                searches = true
+            }
             guard let declarations = tool["functionDeclarations"] else { continue }
             for (index, declaration) in try list(declarations, at: "\(path).function_declarations").enumerated() {
                 declared.insert(try checkDeclaration(declaration, at: "\(path).function_declarations[\(index)]"))
             }
         }
-        return declared
+        return (declared, searches)
+    }
+
+    /// Built-in tools and function declarations go together only on Gemini 3, and only with the server's
+    /// tool invocations circulated (the messages the service gives, per prism-php/prism#972).
+    private func checkToolCombination(searches: Bool, functions: Bool, circulates: Bool) throws(Invalid) {
+        if circulates && !self.model.hasPrefix("gemini-3") {
+            throw Invalid("Tool call context circulation is not enabled for models/\(self.model)")
+        }
+        if searches && functions && !circulates {
+            throw Invalid(
+                "Please enable tool_config.include_server_side_tool_invocations to use built-in tools with function calling."
+            )
+        }
     }
 
     /// Returns the declared function's name.
@@ -519,10 +541,18 @@ public struct GeminiRequestValidator {
 
     private static let callingModes: Set<String> = ["AUTO", "ANY", "NONE", "VALIDATED"]
 
-    private static func checkToolConfig(_ value: Any, declared: Set<String>) throws(Invalid) {
+    /// Returns whether the server's own tool invocations are circulated.
+    private static func checkToolConfig(_ value: Any, declared: Set<String>) throws(Invalid) -> Bool {
         let fields = try object(value, at: "tool_config")
-        try allowOnly(["functionCallingConfig"], in: fields, at: "tool_config")
-        guard let rawConfig = fields["functionCallingConfig"] else { return }
+        try allowOnly(["functionCallingConfig", "includeServerSideToolInvocations"], in: fields, at: "tool_config")
+        var circulates = false
+        if let flag = fields["includeServerSideToolInvocations"] {
+            guard let value = flag as? Bool else {
+                throw invalidValue(at: "tool_config.include_server_side_tool_invocations", expected: "TYPE_BOOL", flag)
+            }
+            circulates = value
+        }
+        guard let rawConfig = fields["functionCallingConfig"] else { return circulates }
         let path = "tool_config.function_calling_config"
         let config = try object(rawConfig, at: path)
         try allowOnly(["mode", "allowedFunctionNames"], in: config, at: path)
@@ -539,9 +569,9 @@ public struct GeminiRequestValidator {
         guard !constrained || !declared.isEmpty else {
             throw Invalid("* GenerateContentRequest.\(path).mode: function calling config is set without function_declarations.")
         }
-        guard let rawNames = config["allowedFunctionNames"] else { return }
+        guard let rawNames = config["allowedFunctionNames"] else { return circulates }
         let names = try list(rawNames, at: "\(path).allowed_function_names")
-        guard !names.isEmpty else { return }
+        guard !names.isEmpty else { return circulates }
         guard constrained else {
             throw Invalid("* GenerateContentRequest.\(path).allowed_function_names: allowed_function_names may only be set when mode is ANY or VALIDATED.")
         }
@@ -553,6 +583,7 @@ public struct GeminiRequestValidator {
                 throw Invalid("* GenerateContentRequest.\(path).allowed_function_names[\(index)]: function `\(name)` is not declared in tools.")
             }
         }
+        return circulates
     }
 
     // MARK: - Configuration

@@ -4,7 +4,8 @@ import NIOCore
 /// writes them as SSE, or folds them into one message when the client did not ask to stream.
 public enum AnthropicEvent: Sendable {
     case messageStart(AnthropicMessageResponse)
-    /// A block opens; tool-use blocks open with an empty `input`, which deltas then fill.
+    /// A block opens; tool-use and server-tool-use blocks open with an empty `input`, which deltas then
+    /// fill; a `web_search_tool_result` opens whole and has no deltas.
     case contentBlockStart(index: Int, block: AnthropicResponseBlock)
     case contentBlockDelta(index: Int, delta: Delta)
     case contentBlockStop(index: Int)
@@ -65,10 +66,14 @@ extension AnthropicEvent: JSONWritable {
                 writer.field("message", message)
             case .contentBlockStart(let index, let block):
                 writer.field("index", index)
-                if case .toolUse(let id, let name, _) = block {
-                    // The input follows as input_json_delta events.
+                // Tool inputs follow as input_json_delta events.
+                switch block {
+                case .toolUse(let id, let name, _):
                     writer.field("content_block", AnthropicResponseBlock.toolUse(id: id, name: name, input: .object([:])))
-                } else {
+                case .serverToolUse(let id, let name, _):
+                    let empty = AnthropicResponseBlock.serverToolUse(id: id, name: name, input: .object([:]))
+                    writer.field("content_block", empty)
+                default:
                     writer.field("content_block", block)
                 }
             case .contentBlockDelta(let index, let delta):

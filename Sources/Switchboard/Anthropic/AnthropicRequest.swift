@@ -68,6 +68,8 @@ public struct AnthropicTool: Sendable, JSONReadable {
     public var type: String?
     public var description: String?
     public var inputSchema: JSONValue?
+    /// The options of a `web_search_*` server tool; nil for every other tool.
+    public var webSearch: WebSearchOptions?
 
     init(json: JSONValue) throws {
         let fields = try JSONObjectReader(json)
@@ -75,6 +77,31 @@ public struct AnthropicTool: Sendable, JSONReadable {
         self.type = try fields.optional("type")
         self.description = try fields.optional("description")
         self.inputSchema = try fields.optional("input_schema")
+        if let type = self.type, type.hasPrefix("web_search_") {
+            self.webSearch = try WebSearchOptions(fields)
+        }
+    }
+}
+
+/// Anthropic's web search server tool (`{"type": "web_search_20250305", "name": "web_search", …}`).
+public struct WebSearchOptions: Sendable {
+    public var maxUses: Int?
+    /// Only results from these domains (and their subdomains).
+    public var allowedDomains: [String]?
+    /// No results from these domains (and their subdomains).
+    public var blockedDomains: [String]?
+    /// `{"type": "approximate", "city": …, "country": …}`.
+    public var userLocation: JSONValue?
+
+    init(_ fields: JSONObjectReader) throws {
+        self.maxUses = try fields.optional("max_uses")
+        self.allowedDomains = try fields.optional("allowed_domains")
+        self.blockedDomains = try fields.optional("blocked_domains")
+        self.userLocation = try fields.optional("user_location")
+        if self.allowedDomains != nil && self.blockedDomains != nil {
+            // Anthropic's API refuses the pair too.
+            throw JSONFieldError(path: ["blocked_domains"], problem: "cannot be set together with allowed_domains")
+        }
     }
 }
 

@@ -7,6 +7,9 @@ struct MessageAccumulator {
         case text(String)
         case thinking(String, signature: String)
         case toolUse(id: String, name: String, json: String)
+        case serverToolUse(id: String, name: String, json: String)
+        /// A block that arrives whole in its start event.
+        case complete(AnthropicResponseBlock)
     }
 
     /// Applies one event. An `error` event throws it.
@@ -19,6 +22,8 @@ struct MessageAccumulator {
             case .text(let text): self.blocks[index] = .text(text)
             case .thinking(let thinking, let signature): self.blocks[index] = .thinking(thinking, signature: signature)
             case .toolUse(let id, let name, _): self.blocks[index] = .toolUse(id: id, name: name, json: "")
+            case .serverToolUse(let id, let name, _): self.blocks[index] = .serverToolUse(id: id, name: name, json: "")
+            case .webSearchToolResult: self.blocks[index] = .complete(block)
             }
         case .contentBlockDelta(let index, let delta):
             switch (self.blocks[index], delta) {
@@ -29,6 +34,8 @@ struct MessageAccumulator {
                 self.blocks[index] = .thinking(thinking, signature: signature)
             case (.toolUse(let id, let name, let json), .inputJSON(let more)):
                 self.blocks[index] = .toolUse(id: id, name: name, json: json + more)
+            case (.serverToolUse(let id, let name, let json), .inputJSON(let more)):
+                self.blocks[index] = .serverToolUse(id: id, name: name, json: json + more)
             default:
                 break
             }
@@ -57,6 +64,11 @@ struct MessageAccumulator {
             case .toolUse(let id, let name, let json):
                 let input = json.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(json)
                 return .toolUse(id: id, name: name, input: input)
+            case .serverToolUse(let id, let name, let json):
+                let input = json.isEmpty ? JSONValue.object([:]) : try JSONValue.parse(json)
+                return .serverToolUse(id: id, name: name, input: input)
+            case .complete(let block):
+                return block
             }
         }
         return message

@@ -93,11 +93,14 @@ private struct Reader {
     private mutating func deployment(_ entry: ConfigNode) throws -> ModelDeployment {
         var modelName: String?
         var params: ConfigNode?
+        var baseModel: ConfigNode?
         for (key, value) in try entry.mapping() {
             switch key {
             case "model_name": modelName = try value.string()
             case "litellm_params": params = value
-            case "model_info": break  // descriptive metadata in LiteLLM; nothing to act on
+            case "model_info":
+                // Descriptive metadata in LiteLLM, except what the deployment really is.
+                baseModel = try value.mapping().first { $0.key == "base_model" }?.value
             default: self.ignore(value)
             }
         }
@@ -131,7 +134,7 @@ private struct Reader {
             self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
             parameters.removeValue(forKey: key)
         }
-        return ModelDeployment(
+        var deployment = ModelDeployment(
             modelName: modelName,
             provider: model.provider,
             upstreamModel: model.name,
@@ -140,6 +143,18 @@ private struct Reader {
             parameters: parameters,
             origin: entry.path
         )
+        if let baseModel {
+            deployment.baseModel = try baseModel.string()
+            // The rules a Gemini deployment follows come from it, so a name the table does not know is an error
+            // rather than a silent fallback to the default it was meant to override.
+            if model.provider == .gemini, GeminiModelFamily(baseModel: deployment.baseModel!) == nil {
+                throw baseModel.error(
+                    "expected the Gemini model this deployment is, such as gemini-3-flash-preview, gemini-2.5-pro "
+                        + "or gemini-2.0-flash"
+                )
+            }
+        }
+        return deployment
     }
 
     private func providerModel(_ node: ConfigNode) throws -> (ProviderKind, String) {

@@ -43,6 +43,9 @@ public struct ModelDeployment: Sendable {
     public var parameters: JSONObject
     /// Where in the YAML this came from, for messages.
     public var origin: String
+    /// `model_info.base_model`: the model this deployment really is, when its id does not say (an alias
+    /// such as `gemini-flash-latest`, a tuned model). A Gemini deployment follows that model's rules.
+    public var baseModel: String?
 
     public init(
         modelName: String,

@@ -1,25 +1,52 @@
 /// What Switchboard needs to know about a Gemini model, from its id.
+///
+/// Ids the table does not know — aliases such as `gemini-flash-latest` and `gemini-pro-latest`, experimental
+/// (`gemini-exp-*`) and tuned models, releases newer than this build — get the newest family's rules:
+/// an alias points at a current model, and the newest rules are what a current model enforces (Gemini 3
+/// rejects a call without its thought signature). Only ids known to be older get older rules. A deployment
+/// whose id misleads (an alias moved back to 2.5) names its real model in `model_info.base_model`.
 enum GeminiModelFamily: Sendable, Equatable {
-    /// Gemini 3.x: thinking by `thinkingLevel`; thought signatures validated.
+    /// Gemini 3.x: thinking by `thinkingLevel`; thought signatures validated; Google Search combines
+    /// with function declarations (`toolConfig.includeServerSideToolInvocations`).
     case gemini3(isPro: Bool)
-    /// Gemini 2.x: thinking by `thinkingBudget` within `budgetRange`; `minimumBudget` when "off" is
+    /// Gemini 2.5: thinking by `thinkingBudget` within `budgetRange`; `minimumBudget` when "off" is
     /// not possible (2.5 Pro).
     case gemini2(budgetRange: ClosedRange<Int>, canDisable: Bool)
+    /// Models before 2.5 (1.x, 2.0) and Gemma: no thinking configuration, no tool combination.
     case other
 
     /// `id` is bare (`gemini-2.5-pro`): the provider strips a `models/` prefix before translating.
     init(model id: String) {
-        if id.hasPrefix("gemini-3") {
-            self = .gemini3(isPro: id.contains("-pro"))
-        } else if id.hasPrefix("gemini-2.5-pro") {
+        if id.hasPrefix("gemini-2.5-pro") {
             self = .gemini2(budgetRange: 128...32_768, canDisable: false)
         } else if id.hasPrefix("gemini-2.5-flash-lite") {
             self = .gemini2(budgetRange: 512...24_576, canDisable: true)
         } else if id.hasPrefix("gemini-2.5") {
             self = .gemini2(budgetRange: 1...24_576, canDisable: true)
-        } else {
+        } else if Self.olderPrefixes.contains(where: { id.hasPrefix($0) }) {
             self = .other
+        } else {
+            self = .gemini3(isPro: id.contains("-pro"))
         }
+    }
+
+    /// Ids of the models older than 2.5 that the Gemini API has served.
+    private static let olderPrefixes = ["gemini-1.", "gemini-2.0", "gemini-pro-vision", "gemma-", "learnlm-"]
+
+    /// The family a `model_info.base_model` names, or nil when the table knows no such model: an
+    /// override must say something the table can check, not fall back to the default it overrides.
+    init?(baseModel id: String) {
+        let bare = id.hasPrefix("gemini/") ? String(id.dropFirst(7)) : id
+        let known = bare.hasPrefix("gemini-3") || bare.hasPrefix("gemini-2.5")
+            || Self.olderPrefixes.contains(where: { bare.hasPrefix($0) })
+        guard known else { return nil }
+        self.init(model: bare)
+    }
+
+    /// Whether Google Search can go in one request with function declarations (Gemini 3 only; 2.5
+    /// answers "Tool call context circulation is not enabled for models/…").
+    var combinesSearchWithFunctions: Bool {
+        if case .gemini3 = self { true } else { false }
     }
 
     var validatesThoughtSignatures: Bool {

@@ -8,8 +8,17 @@ struct GeminiRequest: Sendable {
     var generationConfig: GeminiGenerationConfig?
 }
 
-struct GeminiTool: Sendable {
-    var functionDeclarations: [GeminiFunctionDeclaration]
+/// One entry of `tools`: function declarations, or a built-in tool, each in its own entry as Google's
+/// SDKs send them.
+enum GeminiTool: Sendable {
+    case functionDeclarations([GeminiFunctionDeclaration])
+    /// Grounding with Google Search (`{"googleSearch": {}}`); the Gemini API takes no options for it
+    /// (`excludeDomains` is Vertex-only).
+    case googleSearch
+
+    var functionDeclarations: [GeminiFunctionDeclaration] {
+        if case .functionDeclarations(let declarations) = self { declarations } else { [] }
+    }
 }
 
 struct GeminiFunctionDeclaration: Sendable {
@@ -25,7 +34,10 @@ struct GeminiToolConfig: Sendable {
         var allowedFunctionNames: [String]?
     }
 
-    var functionCallingConfig: FunctionCallingConfig
+    var functionCallingConfig: FunctionCallingConfig?
+    /// Lets Google Search run in a request that also declares functions (Gemini 3 only): the server's own
+    /// tool calls then come back in the content.
+    var includeServerSideToolInvocations: Bool?
 }
 
 struct GeminiGenerationConfig: Sendable, Equatable {
@@ -74,7 +86,12 @@ extension GeminiRequest: JSONWritable {
 extension GeminiTool: JSONWritable {
     func write(to writer: inout JSONWriter) {
         writer.object { writer in
-            writer.field("functionDeclarations", self.functionDeclarations)
+            switch self {
+            case .functionDeclarations(let declarations):
+                writer.field("functionDeclarations", declarations)
+            case .googleSearch:
+                writer.field("googleSearch", JSONValue.object([:]))
+            }
         }
     }
 }
@@ -92,11 +109,14 @@ extension GeminiFunctionDeclaration: JSONWritable {
 extension GeminiToolConfig: JSONWritable {
     func write(to writer: inout JSONWriter) {
         writer.object { writer in
-            writer.key("functionCallingConfig")
-            writer.object { writer in
-                writer.field("mode", self.functionCallingConfig.mode)
-                writer.field("allowedFunctionNames", self.functionCallingConfig.allowedFunctionNames)
+            if let config = self.functionCallingConfig {
+                writer.key("functionCallingConfig")
+                writer.object { writer in
+                    writer.field("mode", config.mode)
+                    writer.field("allowedFunctionNames", config.allowedFunctionNames)
+                }
             }
+            writer.field("includeServerSideToolInvocations", self.includeServerSideToolInvocations)
         }
     }
 }

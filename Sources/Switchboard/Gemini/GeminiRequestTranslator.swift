@@ -11,9 +11,10 @@ struct GeminiRequestTranslator {
     let dropParams: Bool
     let signatures: ThoughtSignatures
 
-    init(model: String, dropParams: Bool, signatures: ThoughtSignatures) {
+    /// `family` overrides what the model id says (a deployment's `model_info.base_model`).
+    init(model: String, family: GeminiModelFamily? = nil, dropParams: Bool, signatures: ThoughtSignatures) {
         self.model = model
-        self.family = GeminiModelFamily(model: model)
+        self.family = family ?? GeminiModelFamily(model: model)
         self.dropParams = dropParams
         self.signatures = signatures
     }
@@ -21,6 +22,8 @@ struct GeminiRequestTranslator {
     struct Translation {
         var request: GeminiRequest
         var events: [TranslationEvent]
+        /// The client's web search tool, which Google Search grounding stands in for.
+        var webSearch: WebSearchOptions?
     }
 
     func translate(_ request: AnthropicRequest) throws -> Translation {
@@ -38,9 +41,14 @@ struct GeminiRequestTranslator {
 
         var tools: [GeminiTool]?
         var declared: [String] = []
+        var webSearch: (name: String, options: WebSearchOptions)?
         if let anthropicTools = request.tools, !anthropicTools.isEmpty {
             var declarations: [GeminiFunctionDeclaration] = []
             for tool in anthropicTools {
+                if let options = tool.webSearch {
+                    webSearch = (tool.name, options)
+                    continue
+                }
                 if let type = tool.type, type != "custom" {
                     events.append(TranslationEvent(.contentDropped, "server tool \(type)"))
                     continue
@@ -54,7 +62,12 @@ struct GeminiRequestTranslator {
                 )
                 declared.append(tool.name)
             }
-            if !declarations.isEmpty { tools = [GeminiTool(functionDeclarations: declarations)] }
+            if !declarations.isEmpty { tools = [.functionDeclarations(declarations)] }
+        }
+        if let webSearch {
+            try self.checkSearchCombines(declared: declared)
+            tools = (tools ?? []) + [.googleSearch]
+            events += Self.notes(on: webSearch.options)
         }
 
         return Translation(
@@ -62,10 +75,13 @@ struct GeminiRequestTranslator {
                 contents: contents,
                 systemInstruction: Self.systemInstruction(request.system),
                 tools: tools,
-                toolConfig: try self.toolConfig(request.toolChoice, declared: declared),
+                toolConfig: try self.toolConfig(
+                    request.toolChoice, declared: declared, webSearch: webSearch?.name, events: &events
+                ),
                 generationConfig: try self.generationConfig(request, events: &events)
             ),
-            events: events
+            events: events,
+            webSearch: webSearch?.options
         )
     }
 
@@ -171,6 +187,10 @@ struct GeminiRequestTranslator {
             return [GeminiPart(functionResponse: functionResponse)] + following
         case .thinking, .redactedThinking:
             return []  // Gemini does not need its thought summaries back
+        case .other("server_tool_use", let raw), .other("web_search_tool_result", let raw):
+            // A search Gemini ran earlier (or Anthropic did): Gemini takes no search results as input, so the
+            // model keeps what was searched and found as text in its own turn.
+            return Self.searchHistoryText(raw).map { [GeminiPart(text: $0)] } ?? []
         case .other(let type, _):
             events.append(TranslationEvent(.contentDropped, "block type \(type)"))
             return []
@@ -265,19 +285,91 @@ struct GeminiRequestTranslator {
         }
     }
 
+    // MARK: - Web search
+
+    /// Google Search grounding stands in for Anthropic's web search tool. Where the model cannot ground
+    /// and call functions in one request, that is a 400 naming the model, never a search silently left out.
+    private func checkSearchCombines(declared: [String]) throws {
+        guard !declared.isEmpty, !self.family.combinesSearchWithFunctions else { return }
+        let names = declared.prefix(3).joined(separator: ", ") + (declared.count > 3 ? ", …" : "")
+        throw AnthropicError.invalidRequest(
+            "tools: \(self.model) cannot combine web search (Google Search grounding) with function tools (\(names)); "
+                + "Gemini 3 models can. Route this request to a Gemini 3 model, or send web_search without other tools"
+        )
+    }
+
+    /// What of the tool's options the Gemini API cannot take: it searches without filters, so the gateway
+    /// filters the sources it lists instead, and it has no user location.
+    private static func notes(on search: WebSearchOptions) -> [TranslationEvent] {
+        var notes: [TranslationEvent] = []
+        for (name, domains) in [("allowed_domains", search.allowedDomains), ("blocked_domains", search.blockedDomains)]
+        where domains != nil {
+            notes.append(TranslationEvent(.parameterClamped, "web_search \(name): applied to the listed sources only"))
+        }
+        if search.userLocation != nil {
+            notes.append(TranslationEvent(.contentDropped, "web_search user_location"))
+        }
+        return notes
+    }
+
+    /// `server_tool_use` → the query; `web_search_tool_result` → its sources, one per line, or its error.
+    private static func searchHistoryText(_ block: JSONValue) -> String? {
+        if let query = block["input"]?["query"]?.stringValue {
+            return "Searched the web for: \(query)"
+        }
+        switch block["content"] {
+        case .array(let results)?:
+            let lines = results.compactMap { result -> String? in
+                guard let url = result["url"]?.stringValue else { return nil }
+                return "- \(result["title"]?.stringValue ?? url) <\(url)>"
+            }
+            guard !lines.isEmpty else { return "The web search found nothing." }
+            return "Web search results:\n" + lines.joined(separator: "\n")
+        case let content?:
+            return content["error_code"]?.stringValue.map { "The web search failed: \($0)" }
+        case nil:
+            return nil
+        }
+    }
+
     // MARK: - Configuration
 
-    private func toolConfig(_ choice: JSONValue?, declared: [String]) throws -> GeminiToolConfig? {
+    /// `webSearch` is the name of the client's web search tool, when it sent one.
+    private func toolConfig(
+        _ choice: JSONValue?,
+        declared: [String],
+        webSearch: String?,
+        events: inout [TranslationEvent]
+    ) throws -> GeminiToolConfig? {
+        var config: GeminiToolConfig?
+        if let choice, choice["type"]?.stringValue == "tool", let webSearch, choice["name"]?.stringValue == webSearch {
+            // Gemini decides by itself when to search; nothing forces it.
+            events.append(TranslationEvent(.parameterClamped, "tool_choice \(webSearch) → auto"))
+        } else {
+            let calling = try self.functionCallingConfig(choice, declared: declared)
+            config = calling.map { GeminiToolConfig(functionCallingConfig: $0) }
+        }
+        if webSearch != nil && !declared.isEmpty {
+            config = config ?? GeminiToolConfig()
+            config?.includeServerSideToolInvocations = true
+        }
+        return config
+    }
+
+    private func functionCallingConfig(
+        _ choice: JSONValue?,
+        declared: [String]
+    ) throws -> GeminiToolConfig.FunctionCallingConfig? {
         guard let choice, !declared.isEmpty, let type = choice["type"]?.stringValue else { return nil }
         switch type {
-        case "auto": return GeminiToolConfig(functionCallingConfig: .init(mode: "AUTO"))
-        case "any": return GeminiToolConfig(functionCallingConfig: .init(mode: "ANY"))
-        case "none": return GeminiToolConfig(functionCallingConfig: .init(mode: "NONE"))
+        case "auto": return .init(mode: "AUTO")
+        case "any": return .init(mode: "ANY")
+        case "none": return .init(mode: "NONE")
         case "tool":
             guard let name = choice["name"]?.stringValue, declared.contains(name) else {
                 throw AnthropicError.invalidRequest("tool_choice.name: must name one of the tools")
             }
-            return GeminiToolConfig(functionCallingConfig: .init(mode: "ANY", allowedFunctionNames: [name]))
+            return .init(mode: "ANY", allowedFunctionNames: [name])
         default:
             throw AnthropicError.invalidRequest("tool_choice.type: expected auto, any, tool or none")
         }

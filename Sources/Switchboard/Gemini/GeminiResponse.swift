@@ -5,6 +5,22 @@ struct GeminiResponse: Sendable {
         var content: GeminiContent?
         var finishReason: String?
         var finishMessage: String?
+        var groundingMetadata: GroundingMetadata?
+    }
+
+    /// What Google Search grounding searched for and found. Streamed, it may come on several chunks,
+    /// repeating what earlier ones said.
+    struct GroundingMetadata: Sendable, Equatable {
+        struct Source: Sendable, Equatable {
+            /// A `vertexaisearch.cloud.google.com/grounding-api-redirect/…` link to the page.
+            var uri: String
+            /// The page's title; for web results, in practice its domain (`example.com`).
+            var title: String?
+        }
+
+        var webSearchQueries: [String]
+        /// `groundingChunks[].web`; chunks of other kinds (maps, retrieved context) are not web results.
+        var sources: [Source]
     }
 
     struct UsageMetadata: Sendable, Equatable {
@@ -42,6 +58,29 @@ extension GeminiResponse.Candidate: JSONReadable {
         self.content = try fields.optional("content")
         self.finishReason = try fields.optional("finishReason")
         self.finishMessage = try fields.optional("finishMessage")
+        self.groundingMetadata = try fields.optional("groundingMetadata")
+    }
+}
+
+extension GeminiResponse.GroundingMetadata: JSONReadable {
+    /// `groundingSupports` (which text each source backs) and `searchEntryPoint` (Google's HTML widget)
+    /// are not read: Anthropic's web search blocks have no place for them.
+    init(json: JSONValue) throws {
+        let fields = try JSONObjectReader(json)
+        self.webSearchQueries = try fields.optional("webSearchQueries") ?? []
+        let chunks: [JSONValue] = try fields.optional("groundingChunks") ?? []
+        var sources: [Source] = []
+        for (index, chunk) in chunks.enumerated() {
+            guard let web = chunk["web"] else { continue }
+            let source = try JSONFieldError.locate("groundingChunks") {
+                try JSONFieldError.locate(String(index)) {
+                    let fields = try JSONObjectReader(web)
+                    return Source(uri: try fields.required("uri"), title: try fields.optional("title"))
+                }
+            }
+            sources.append(source)
+        }
+        self.sources = sources
     }
 }
 

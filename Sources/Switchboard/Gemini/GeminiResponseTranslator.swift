@@ -5,6 +5,10 @@
 /// stops; tool input always arrives as `input_json_delta` (`{}` when empty); `message_delta` carries
 /// cumulative usage, then `message_stop`. `message_start` waits for the first content, so a response
 /// that fails before any (a malformed call) can be retried without the client noticing.
+///
+/// Google Search grounding becomes Anthropic's web search blocks: a `server_tool_use` (`web_search`, its
+/// queries) and a `web_search_tool_result` listing the sources, placed where the grounding metadata
+/// arrives — before the text of a whole answer, after the text already streamed in a stream.
 struct GeminiResponseTranslator {
     /// The response ended in a way that must not pass as a normal end of turn.
     struct MalformedCall: Error {
@@ -22,6 +26,8 @@ struct GeminiResponseTranslator {
     let model: String
     let declaredTools: Set<String>
     let signatures: ThoughtSignatures
+    /// The client's web search tool, whose domain filters the listed sources must obey.
+    let webSearch: WebSearchOptions?
 
     private var hasStarted = false
     private var openBlock: OpenBlock?
@@ -32,14 +38,16 @@ struct GeminiResponseTranslator {
     private var finishMessage: String?
     private var blockReason: String?
     private var messageID = Identifiers.message()
+    private var grounding = Grounding()
     private(set) var events: [TranslationEvent] = []
     /// Output tokens spent thinking, per the last usage report.
     private(set) var thinkingTokens = 0
 
-    init(model: String, declaredTools: Set<String>, signatures: ThoughtSignatures) {
+    init(model: String, declaredTools: Set<String>, signatures: ThoughtSignatures, webSearch: WebSearchOptions? = nil) {
         self.model = model
         self.declaredTools = declaredTools
         self.signatures = signatures
+        self.webSearch = webSearch
     }
 
     /// Marks an opaque signature for thinking blocks made from Gemini thought summaries: Claude Code
@@ -54,8 +62,17 @@ struct GeminiResponseTranslator {
         if let reason = response.promptFeedback?.blockReason { self.blockReason = reason }
         var output: [AnthropicEvent] = []
         guard let candidate = response.candidates?.first else { return output }
+        // Sources go first while no block has opened (a whole answer, as Anthropic orders it), else after
+        // this chunk's parts, so that a text block being streamed is not cut in two.
+        let groundsFirst = self.nextIndex == 0
+        if groundsFirst, let metadata = candidate.groundingMetadata {
+            self.ground(metadata, into: &output)
+        }
         for part in candidate.content?.parts ?? [] {
             self.translate(part, into: &output)
+        }
+        if !groundsFirst, let metadata = candidate.groundingMetadata {
+            self.ground(metadata, into: &output)
         }
         if let reason = candidate.finishReason {
             self.finishReason = reason
@@ -74,8 +91,14 @@ struct GeminiResponseTranslator {
         }
         var output: [AnthropicEvent] = []
         self.startIfNeeded(into: &output)
+        if !self.grounding.pendingQueries.isEmpty {
+            // Searches that listed no source still happened, and were billed.
+            self.listSearch(sources: [], into: &output)
+        }
         self.closeOpenBlock(into: &output)
-        output.append(.messageDelta(stopReason: self.stopReason, stopSequence: nil, usage: self.usage))
+        var usage = self.usage
+        usage.webSearchRequests = max(self.grounding.queries.count, self.grounding.listed)
+        output.append(.messageDelta(stopReason: self.stopReason, stopSequence: nil, usage: usage))
         output.append(.messageStop)
         return output
     }
@@ -138,6 +161,71 @@ struct GeminiResponseTranslator {
                 output.append(.contentBlockDelta(index: index, delta: .text(text)))
             }
         }
+    }
+
+    // MARK: - Grounding
+
+    /// What grounding metadata said so far. Streamed chunks may repeat earlier queries and sources.
+    private struct Grounding {
+        var queries: [String] = []
+        /// Queries not yet shown in a `server_tool_use`: they wait for their sources.
+        var pendingQueries: [String] = []
+        var sourceURIs: Set<String> = []
+        /// `server_tool_use` blocks sent.
+        var listed = 0
+    }
+
+    private mutating func ground(_ metadata: GeminiResponse.GroundingMetadata, into output: inout [AnthropicEvent]) {
+        for query in metadata.webSearchQueries where !self.grounding.queries.contains(query) {
+            self.grounding.queries.append(query)
+            self.grounding.pendingQueries.append(query)
+        }
+        let sources = metadata.sources.filter { self.grounding.sourceURIs.insert($0.uri).inserted }
+        guard !sources.isEmpty else { return }
+        self.startIfNeeded(into: &output)
+        self.listSearch(sources: sources, into: &output)
+    }
+
+    /// One `server_tool_use` for the pending queries and one `web_search_tool_result` for `sources`: Gemini
+    /// does not say which query found which source, so the queries share one block (`a | b`).
+    private mutating func listSearch(
+        sources: [GeminiResponse.GroundingMetadata.Source],
+        into output: inout [AnthropicEvent]
+    ) {
+        self.closeOpenBlock(into: &output)
+        let query = self.grounding.pendingQueries.isEmpty
+            ? (self.grounding.queries.last ?? "") : self.grounding.pendingQueries.joined(separator: " | ")
+        self.grounding.pendingQueries = []
+        self.grounding.listed += 1
+        let id = Identifiers.serverToolUse()
+        let results = sources.filter { self.isAllowed($0) }.map { source in
+            WebSearchResult(url: source.uri, title: source.title ?? source.uri, encryptedContent: "")
+        }
+        let index = self.nextIndex
+        self.nextIndex += 2
+        let input = JSONValue.object(["query": .string(query)]).jsonText
+        output.append(.contentBlockStart(index: index, block: .serverToolUse(id: id, name: "web_search", input: .object([:]))))
+        output.append(.contentBlockDelta(index: index, delta: .inputJSON(input)))
+        output.append(.contentBlockStop(index: index))
+        let result = AnthropicResponseBlock.webSearchToolResult(toolUseID: id, results: results)
+        output.append(.contentBlockStart(index: index + 1, block: result))
+        output.append(.contentBlockStop(index: index + 1))
+    }
+
+    /// The client's domain filters, which the Gemini API cannot apply to the search itself. A web source's
+    /// title is its domain; its URI is Google's redirect, so it cannot tell the domain.
+    private func isAllowed(_ source: GeminiResponse.GroundingMetadata.Source) -> Bool {
+        let domain = (source.title ?? "").lowercased()
+        func matches(_ filter: String) -> Bool {
+            var filter = filter.lowercased()
+            if let scheme = filter.firstRange(of: "://") { filter = String(filter[scheme.upperBound...]) }
+            filter = String(filter.prefix { $0 != "/" })
+            if filter.hasPrefix("www.") { filter.removeFirst(4) }
+            return domain == filter || domain.hasSuffix("." + filter)
+        }
+        if let allowed = self.webSearch?.allowedDomains, !allowed.contains(where: matches) { return false }
+        if let blocked = self.webSearch?.blockedDomains, blocked.contains(where: matches) { return false }
+        return true
     }
 
     private mutating func startIfNeeded(into output: inout [AnthropicEvent]) {

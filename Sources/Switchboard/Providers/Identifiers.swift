@@ -1,11 +1,12 @@
 import Telemetry
 
-/// Ids in Anthropic's shapes: `msg_…` and `toolu_…`, 24 random base-62 characters.
+/// Ids in Anthropic's shapes: `msg_…`, `toolu_…` and `srvtoolu_…`, 24 random base-62 characters.
 enum Identifiers {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     static func message() -> String { "msg_" + random(24) }
     static func toolUse() -> String { "toolu_" + random(24) }
+    static func serverToolUse() -> String { "srvtoolu_" + random(24) }
 
     /// Ten base-62 digits per 64 random bits.
     private static func random(_ count: Int) -> String {

@@ -14,6 +14,8 @@ struct GeminiProvider: Provider {
     let signatures: ThoughtSignatures
     let dropParams: Bool
     let pingInterval: Duration
+    /// From `model_info.base_model`; nil lets each request's model id decide.
+    private let family: GeminiModelFamily?
     private let base: String
     private let apiKey: String?
 
@@ -27,6 +29,7 @@ struct GeminiProvider: Provider {
         self.signatures = signatures
         self.dropParams = dropParams
         self.pingInterval = pingInterval
+        self.family = deployment.baseModel.flatMap(GeminiModelFamily.init(baseModel:))
         var base = deployment.apiBase ?? Self.defaultBase
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
@@ -35,7 +38,9 @@ struct GeminiProvider: Provider {
 
     func sendMessage(_ call: ProviderCall) async throws -> ProviderReply {
         let model = Self.bareModel(call.route.upstreamModel)
-        let translator = GeminiRequestTranslator(model: model, dropParams: self.dropParams, signatures: self.signatures)
+        let translator = GeminiRequestTranslator(
+            model: model, family: self.family, dropParams: self.dropParams, signatures: self.signatures
+        )
         let translation = try translator.translate(call.request)
         if !translation.events.isEmpty {
             call.exchange.update { $0.translationEvents += translation.events }
@@ -53,19 +58,26 @@ struct GeminiProvider: Provider {
 
         let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
         let signatures = self.signatures
+        let webSearch = translation.webSearch
         let events = GeminiEventSequence(
             first: first,
             isStreaming: streaming,
             exchange: call.exchange,
             reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: GeminiErrorMapper()) },
-            makeTranslator: { GeminiResponseTranslator(model: model, declaredTools: declared, signatures: signatures) }
+            makeTranslator: {
+                GeminiResponseTranslator(
+                    model: model, declaredTools: declared, signatures: signatures, webSearch: webSearch
+                )
+            }
         )
         return .events(events)
     }
 
     func countTokens(_ call: ProviderCall) async throws -> ProviderReply {
         let model = Self.bareModel(call.route.upstreamModel)
-        let translator = GeminiRequestTranslator(model: model, dropParams: true, signatures: self.signatures)
+        let translator = GeminiRequestTranslator(
+            model: model, family: self.family, dropParams: true, signatures: self.signatures
+        )
         let body = Self.encode(try translator.countTokensRequest(call.request), sizedLike: call.body)
         let request = UpstreamRequest(method: "POST", url: self.url(model: model, method: "countTokens"), headers: self.headers, body: body)
         do {
