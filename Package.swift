@@ -9,7 +9,9 @@ let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "switchboard", targets: ["switchboard"]),
+        // The command keeps its name; its target's folder must not differ from `Switchboard/` only by case,
+        // or the two collide on macOS's case-insensitive file system.
+        .executable(name: "switchboard", targets: ["SwitchboardCLI"]),
         .executable(name: "switchboard-fakes", targets: ["switchboard-fakes"]),
     ],
     dependencies: [
@@ -81,7 +83,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "switchboard",
+            name: "SwitchboardCLI",
             dependencies: [
                 "Switchboard",
                 "Telemetry",

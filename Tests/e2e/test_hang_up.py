@@ -1,0 +1,119 @@
+"""A client that hangs up, seen from outside: through the real binary, the fake Gemini process and /metrics.
+
+Each case starts an answer the fake keeps silent for 20 s, closes the client's socket, then checks within
+one second that /metrics counts the disconnect with nothing left in flight, and that the fake saw the
+gateway close its upstream connection (the transfer was removed, not left to run).
+"""
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from conftest import MASTER_KEY
+
+
+def scrape(gateway) -> dict:
+    request = urllib.request.Request(
+        gateway.url + "/metrics",
+        headers={"Accept": "application/openmetrics-text; version=1.0.0", "Authorization": f"Bearer {MASTER_KEY}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text = response.read().decode()
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return values
+
+
+def value(values: dict, name: str, **labels) -> float:
+    return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def open_upstream_connections(fake_gemini: str) -> int:
+    with urllib.request.urlopen(fake_gemini + "/_fake/stats", timeout=5) as response:
+        return json.load(response)["open_connections"]
+
+
+def start_request(gateway, stream: bool) -> socket.socket:
+    body = json.dumps(
+        {
+            "model": "gemini-2.5-flash",
+            "max_tokens": 64,
+            "stream": stream,
+            "messages": [{"role": "user", "content": "fake:silence 20"}],
+        }
+    ).encode()
+    client = socket.create_connection(("127.0.0.1", gateway.port))
+    client.sendall(
+        b"POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {MASTER_KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return client
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["silent-stream", "non-streaming-wait"])
+def test_hang_up_is_seen_within_a_second(gateway, fake_gemini, stream):
+    before = scrape(gateway)
+    disconnects = value(before, "switchboard_client_disconnects_total", route="/v1/messages")
+    open_before = open_upstream_connections(fake_gemini)
+
+    client = start_request(gateway, stream)
+    if stream:
+        client.settimeout(5)
+        head = client.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200"), head
+    # The upstream call is under way: the fake holds one more open connection (the gateway's).
+    deadline = time.monotonic() + 5
+    while open_upstream_connections(fake_gemini) <= open_before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    upstream_open = open_upstream_connections(fake_gemini)
+    assert upstream_open > open_before, "the gateway never called the fake"
+    assert value(scrape(gateway), "switchboard_in_flight_requests") == 1
+
+    client.close()
+    closed_at = time.monotonic()
+    seen = None
+    while time.monotonic() - closed_at < 1.0:
+        values = scrape(gateway)
+        if value(values, "switchboard_client_disconnects_total", route="/v1/messages") == disconnects + 1:
+            seen = values
+            break
+        time.sleep(0.02)
+    assert seen is not None, "the hang-up was not counted within 1 s"
+    assert value(seen, "switchboard_in_flight_requests") == 0
+    assert value(seen, "switchboard_in_flight_streams") == 0
+
+    # The fake sees the gateway's upstream connection close (curl removed the transfer).
+    while open_upstream_connections(fake_gemini) >= upstream_open and time.monotonic() - closed_at < 1.0:
+        time.sleep(0.02)
+    assert open_upstream_connections(fake_gemini) < upstream_open, "the upstream connection stayed open"
+
+
+def fake_requests(fake_gemini: str) -> int:
+    with urllib.request.urlopen(fake_gemini + "/_fake/stats", timeout=5) as response:
+        return json.load(response)["requests"]
+
+
+@pytest.mark.parametrize("model", ["gemini-2.5-flash/../../../files?x=", "gemini-x:countTokens"])
+def test_model_name_cannot_steer_the_upstream_url(gateway, fake_gemini, model):
+    before = fake_requests(fake_gemini)
+    body = json.dumps({"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(
+        gateway.url + "/v1/messages",
+        data=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {MASTER_KEY}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        urllib.request.urlopen(request, timeout=5)
+    assert failure.value.code == 400
+    error = json.load(failure.value)["error"]
+    assert error["type"] == "invalid_request_error"
+    assert model in error["message"]
+    assert fake_requests(fake_gemini) == before, "the upstream was called"
