@@ -35,7 +35,8 @@ struct ExchangeMiddleware: RouterMiddleware {
         }
         let connection = self.connections.connection(for: context.channel)
         let open = OpenExchange(exchange, finishing: self.finish, connection: connection)
-        self.live.begin(exchange)
+        // A scrape or a health probe is not traffic: counted in flight, every scrape would see itself.
+        if !Self.operationalPaths.contains(request.uri.path) { self.live.begin(exchange) }
         if let connection, let task = RequestTask.current { connection.beginServing(task) }
 
         // Spans libraries start while serving this request (through swift-distributed-tracing) nest under it.
@@ -71,6 +72,9 @@ struct ExchangeMiddleware: RouterMiddleware {
         }
         return response
     }
+
+    /// Routes for operators and their tools, not clients.
+    static let operationalPaths: Set<String> = ["/metrics", "/health", "/health/ready"]
 
     private func finish(_ exchange: Exchange, clientDisconnected: Bool) {
         exchange.mark(.finished)
