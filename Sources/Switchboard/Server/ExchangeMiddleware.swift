@@ -11,6 +11,7 @@ struct ExchangeMiddleware: RouterMiddleware {
     let stages: [any ExchangeStage]
     let observers: [any ExchangeObserver]
     let live: LiveExchanges
+    let tracing: TracePolicy
 
     func handle(
         _ request: Request,
@@ -23,7 +24,7 @@ struct ExchangeMiddleware: RouterMiddleware {
         let (trace, requestID) = exchange.update { record in
             record.method = request.method.rawValue
             record.userAgent = userAgent
-            if let incoming { record.trace = incoming }
+            record.trace = self.tracing.trace(incoming ?? record.trace, method: record.method, path: request.uri.path)
             return (record.trace, record.requestID)
         }
         self.live.begin(exchange)

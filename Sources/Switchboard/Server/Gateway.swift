@@ -55,7 +55,10 @@ public struct Gateway: Sendable {
         let router = Router(context: GatewayRequestContext.self)
         let metrics = MetricsEndpoint(registry: self.metricsRegistry)
         router.addMiddleware {
-            ExchangeMiddleware(stages: [PricingStage(table: self.prices)], observers: self.observers, live: self.live)
+            ExchangeMiddleware(
+                stages: [PricingStage(table: self.prices)], observers: self.observers, live: self.live,
+                tracing: self.configuration.server.tracePolicy
+            )
             // Hummingbird's own request metrics, through swift-metrics, onto the same registry when bootstrapped.
             MetricsMiddleware<GatewayRequestContext>()
             AnthropicErrorMiddleware()
