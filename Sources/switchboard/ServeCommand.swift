@@ -61,7 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
         if configuration.masterKey == nil, configuration.server.allowUnauthenticated,
             !ListenAddressPolicy.isLoopback(configuration.server.host)
         {
-            logger.warning("serving \(configuration.server.host) without a master key, as allowed: anyone who reaches it uses your provider keys")
+            let warning = "serving \(configuration.server.host) without a master key, as allowed: "
+                + "anyone who reaches it uses your provider keys"
+            logger.warning("\(warning)")
         }
 
         let prices: PriceTable
@@ -109,7 +111,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration,
             upstream: upstream,
             observers: [
-                AccessLog(logger: Logger(label: "switchboard.access"), excluding: configuration.server.tracePolicy.excludedRoutes)
+                AccessLog(
+                    logger: Logger(label: "switchboard.access"),
+                    excluding: configuration.server.tracePolicy.excludedRoutes
+                )
             ],
             logger: logger,
             metricsRegistry: registry,

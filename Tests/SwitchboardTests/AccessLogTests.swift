@@ -47,7 +47,8 @@ struct AccessLogTests {
             return record
         }
         let log = AccessLog(logger: logger)
-        for (method, route) in [("GET", "/metrics"), ("GET", "/health"), ("GET", "/health/ready"), ("HEAD", "/api/hello")] {
+        let operational = [("GET", "/metrics"), ("GET", "/health"), ("GET", "/health/ready"), ("HEAD", "/api/hello")]
+        for (method, route) in operational {
             log.exchangeDidFinish(record(method, route))
         }
         #expect(lines.withLock { $0 }.isEmpty, "scrapes, probes and warm-ups are not logged by default")

@@ -81,7 +81,7 @@ struct ConfigurationLoaderTests {
     @Test(
         "huge, infinite or overflowing numbers are errors naming the YAML path, never a trap",
         arguments: [
-            // Before the fix these trapped (Int/Int64 from a Double, or Yams' sexagesimal Int) and took the process down.
+            // Before the fix these trapped (Int/Int64 from a Double, or Yams' sexagesimal Int): the process died.
             ("max_request_body_mb", "1e30", "a number of MiB from 0 to 1048576"),
             ("graceful_shutdown_seconds", "1e30", "a number of seconds from 0 to"),
             ("upstream_idle_timeout_seconds", ".inf", "from 0 to 31536000"),
@@ -103,7 +103,10 @@ struct ConfigurationLoaderTests {
 
     @Test(
         "a mock's delay and chunk size are checked at load (the provider traps on a huge or infinite one)",
-        arguments: ["mock_delay_ms: 1e30", "mock_delay_ms: .inf", "mock_delay_ms: -1", "mock_chunk_chars: 99999999999999999999999"]
+        arguments: [
+            "mock_delay_ms: 1e30", "mock_delay_ms: .inf", "mock_delay_ms: -1",
+            "mock_chunk_chars: 99999999999999999999999",
+        ]
     )
     func mockNumbers(parameter: String) {
         let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/x, \(parameter)}\n"
@@ -137,7 +140,8 @@ struct ConfigurationLoaderTests {
 
         let everything = try ConfigurationLoader(environment: ["SWITCHBOARD_EXCLUDED_ROUTES": "none"]).load(yaml: yaml)
         #expect(everything.configuration.server.tracePolicy.excludedRoutes == .empty)
-        let fromEnvironment = try ConfigurationLoader(environment: ["SWITCHBOARD_EXCLUDED_ROUTES": "/health, HEAD /api/hello"])
+        let environment = ["SWITCHBOARD_EXCLUDED_ROUTES": "/health, HEAD /api/hello"]
+        let fromEnvironment = try ConfigurationLoader(environment: environment)
             .load(yaml: Self.oneModel).configuration.server.tracePolicy.excludedRoutes
         #expect(fromEnvironment.routes.count == 2 && fromEnvironment.contains(method: "GET", path: "/health"))
 

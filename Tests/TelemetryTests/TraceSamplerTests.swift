@@ -45,8 +45,11 @@ struct TraceSamplerTests {
         #expect((4_400...5_600).contains(kept.count), "\(kept.count) of 20000 at 0.25")
         #expect(traces.allSatisfy { sampler.shouldSample($0) == sampler.shouldSample($0) }, "deterministic")
         // Another service with the same ratio agrees, whatever the caller's flag said (not parent-based).
-        let low = TraceContext(traceID: "ffffffffffffffff" + "0000000000000001", spanID: "00f067aa0ba902b7", parentSpanID: "1", isSampled: false)
-        let high = TraceContext(traceID: "0000000000000000" + "7fffffffffffffff", spanID: "00f067aa0ba902b7", parentSpanID: nil)
+        let span = "00f067aa0ba902b7"
+        let low = TraceContext(
+            traceID: "ffffffffffffffff0000000000000001", spanID: span, parentSpanID: "1", isSampled: false
+        )
+        let high = TraceContext(traceID: "00000000000000007fffffffffffffff", spanID: span, parentSpanID: nil)
         #expect(sampler.shouldSample(low), "the first 8 bytes do not matter")
         #expect(!sampler.shouldSample(high))
         #expect(Self.sampler("traceidratio", "1").0.shouldSample(high))

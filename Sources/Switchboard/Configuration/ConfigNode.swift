@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A YAML node that knows its path, so every complaint about it can say where it is.

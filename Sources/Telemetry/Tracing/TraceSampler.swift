@@ -36,8 +36,8 @@ public struct TraceSampler: Sendable, Equatable {
         func ratio() -> Double {
             guard !argument.isEmpty else { return 1 }
             // A probability: Double's own parser would also take "nan", "inf" and hex floats.
-            guard argument.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".") }),
-                let value = Double(argument), (0...1).contains(value)
+            let decimal = argument.utf8.allSatisfy { $0 == UInt8(ascii: ".") || (48...57).contains($0) }
+            guard decimal, let value = Double(argument), (0...1).contains(value)
             else {
                 warnings.append("OTEL_TRACES_SAMPLER_ARG=\(argument): expected a ratio from 0 to 1; using 1")
                 return 1
@@ -55,7 +55,8 @@ public struct TraceSampler: Sendable, Equatable {
         default:
             warnings.append(
                 "OTEL_TRACES_SAMPLER=\(name): not supported (expected always_on, always_off, traceidratio, "
-                    + "parentbased_always_on, parentbased_always_off or parentbased_traceidratio); using parentbased_always_on"
+                    + "parentbased_always_on, parentbased_always_off or parentbased_traceidratio); "
+                    + "using parentbased_always_on"
             )
             sampler = .parentBasedAlwaysOn
         }
