@@ -26,6 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (default: LOG_LEVEL, else info).")
     var logLevel: String?
 
+    @Flag(
+        name: .long,
+        help: "Serve on a non-loopback address without a master key (switchboard.allow_unauthenticated in the config)."
+    )
+    var allowUnauthenticated = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let level = try LogLevelOption.resolve(self.logLevel ?? environment["LOG_LEVEL"])
@@ -44,6 +50,21 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = loaded.configuration
         if let host = self.host { configuration.server.host = host }
         if let port = self.port { configuration.server.port = port }
+        if self.allowUnauthenticated { configuration.server.allowUnauthenticated = true }
+        // Thrown as is, it reaches stderr as `Error: refusing to listen …` with exit code 1 (no usage text: the
+        // command line parsed fine; what it would expose is the problem).
+        try ListenAddressPolicy.check(
+            host: configuration.server.host,
+            masterKey: configuration.masterKey,
+            allowUnauthenticated: configuration.server.allowUnauthenticated
+        )
+        if configuration.masterKey == nil, configuration.server.allowUnauthenticated,
+            !ListenAddressPolicy.isLoopback(configuration.server.host)
+        {
+            let warning = "serving \(configuration.server.host) without a master key, as allowed: "
+                + "anyone who reaches it uses your provider keys"
+            logger.warning("\(warning)")
+        }
 
         let prices: PriceTable
         do {
@@ -89,7 +110,12 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway = Gateway(
             configuration: configuration,
             upstream: upstream,
-            observers: [AccessLog(logger: Logger(label: "switchboard.access"))],
+            observers: [
+                AccessLog(
+                    logger: Logger(label: "switchboard.access"),
+                    excluding: configuration.server.tracePolicy.excludedRoutes
+                )
+            ],
             logger: logger,
             metricsRegistry: registry,
             prices: prices,

@@ -32,18 +32,51 @@ public struct TraceContext: Sendable, Hashable {
     }
 
     /// Continues the trace in `traceparent` (`00-<trace>-<parent span>-<flags>`); nil when it is not valid.
+    ///
+    /// W3C Trace Context: every field is ASCII lower-case hex (`Character.isHexDigit` would also take
+    /// upper case and fullwidth digits such as `０`, which then encode to ids of the wrong length and
+    /// get whole span batches rejected); all-zero ids and version `ff` are invalid; version `00` is
+    /// exactly 55 characters, and a later version may only add fields after another `-`.
     public init?(traceparent: String) {
-        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count >= 4, fields[0].count == 2, fields[0] != "ff",
-            fields[1].count == 32, fields[2].count == 16, fields[3].count == 2,
-            fields.allSatisfy({ $0.allSatisfy(\.isHexDigit) }),
-            fields[1].contains(where: { $0 != "0" }), fields[2].contains(where: { $0 != "0" }),
-            let flags = UInt8(fields[3], radix: 16)
+        let bytes = Array(traceparent.utf8)
+        guard bytes.count >= 55, bytes[2] == Self.dash, bytes[35] == Self.dash, bytes[52] == Self.dash,
+            let version = Self.hexByte(bytes[0], bytes[1]), version != 0xff,
+            bytes.count == 55 || (version != 0 && bytes[55] == Self.dash),
+            let flags = Self.hexByte(bytes[53], bytes[54]),
+            let traceID = Self.id(bytes[3..<35]), let parentSpanID = Self.id(bytes[36..<52])
         else { return nil }
-        self.traceID = fields[1].lowercased()
-        self.parentSpanID = fields[2].lowercased()
+        self.traceID = traceID
+        self.parentSpanID = parentSpanID
         self.spanID = Self.randomHex(bytes: 8)
         self.isSampled = flags & 1 == 1
+    }
+
+    /// The same position with the sampling decision `isSampled` (a sampler's, or a policy's).
+    public func sampled(_ isSampled: Bool) -> TraceContext {
+        TraceContext(traceID: self.traceID, spanID: self.spanID, parentSpanID: self.parentSpanID, isSampled: isSampled)
+    }
+
+    private static let dash = UInt8(ascii: "-")
+
+    /// The value of an ASCII lower-case hex digit; nil for anything else.
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+
+    private static func hexByte(_ high: UInt8, _ low: UInt8) -> UInt8? {
+        guard let high = Self.nibble(high), let low = Self.nibble(low) else { return nil }
+        return high << 4 | low
+    }
+
+    /// A trace or span id: lower-case hex, not all zero.
+    private static func id(_ digits: ArraySlice<UInt8>) -> String? {
+        guard digits.allSatisfy({ Self.nibble($0) != nil }), digits.contains(where: { $0 != UInt8(ascii: "0") })
+        else { return nil }
+        return String(decoding: digits, as: UTF8.self)
     }
 
     /// `traceparent` for a request this span makes.

@@ -31,6 +31,38 @@ struct AccessLogTests {
         #expect(json["status"] as? Int == 200)
         #expect((json["duration_ms"] as? Double ?? 0) >= 12)
         #expect(json["level"] as? String == "info")
+        #expect(json["trace_id"] as? String == record.trace.traceID)
+        #expect(json["session_id"] == nil, "no session, no field")
+    }
+
+    @Test("every line carries the trace id and the session; operational routes write none, unless configured")
+    func traceSessionAndExcludedRoutes() throws {
+        let lines = Mutex<[String]>([])
+        let handler = JSONLogHandler(label: "switchboard.access") { line in lines.withLock { $0.append(line) } }
+        let logger = Logger(label: "switchboard.access", factory: { _ in handler })
+        func record(_ method: String, _ route: String) -> ExchangeRecord {
+            var record = ExchangeRecord(requestID: "r", method: method, route: route)
+            record.sessionID = "a1b2c3d4-session"
+            record.status = 200
+            return record
+        }
+        let log = AccessLog(logger: logger)
+        let operational = [("GET", "/metrics"), ("GET", "/health"), ("GET", "/health/ready"), ("HEAD", "/api/hello")]
+        for (method, route) in operational {
+            log.exchangeDidFinish(record(method, route))
+        }
+        #expect(lines.withLock { $0 }.isEmpty, "scrapes, probes and warm-ups are not logged by default")
+        let message = record("POST", "/v1/messages")
+        log.exchangeDidFinish(message)
+        log.exchangeDidFinish(record("GET", "/api/hello"))  // only HEAD is the warm-up
+        let written = lines.withLock { $0 }
+        #expect(written.count == 2)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any])
+        #expect(json["trace_id"] as? String == message.trace.traceID)
+        #expect(json["session_id"] as? String == "a1b2c3d4-session")
+
+        AccessLog(logger: logger, excluding: .empty).exchangeDidFinish(record("GET", "/health"))
+        #expect(lines.withLock { $0.count } == 3, "with nothing excluded, a probe is logged")
     }
 
     @Test("strings with quotes, newlines and control characters stay valid JSON")

@@ -76,6 +76,97 @@ struct ConfigurationLoaderTests {
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
     }
 
+    static let oneModel = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/x}\n"
+
+    @Test(
+        "huge, infinite or overflowing numbers are errors naming the YAML path, never a trap",
+        arguments: [
+            // Before the fix these trapped (Int/Int64 from a Double, or Yams' sexagesimal Int): the process died.
+            ("max_request_body_mb", "1e30", "a number of MiB from 0 to 1048576"),
+            ("graceful_shutdown_seconds", "1e30", "a number of seconds from 0 to"),
+            ("upstream_idle_timeout_seconds", ".inf", "from 0 to 31536000"),
+            ("upstream_connect_timeout_seconds", "inf", "seconds"),
+            ("ping_interval_seconds", "1e300", "seconds"),
+            ("port", "9223372036854775807:59", "a whole number from 0 to 65535"),
+            ("port", "1e30", "a whole number from 0 to 65535; got 1e30"),
+            ("port", "99999999999999999999999", "from 0 to 65535"),
+            ("port", "80.5", "a whole number"),
+            ("graceful_shutdown_seconds", ".nan", "seconds"),
+        ]
+    )
+    func hugeNumbers(key: String, value: String, expected: String) {
+        let yaml = Self.oneModel + "switchboard:\n  \(key): \(value)\n"
+        let error = #expect(throws: ConfigurationError.self) { try self.loader.load(yaml: yaml) }
+        #expect(error?.path == "switchboard.\(key)")
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+    }
+
+    @Test(
+        "a mock's delay and chunk size are checked at load (the provider traps on a huge or infinite one)",
+        arguments: [
+            "mock_delay_ms: 1e30", "mock_delay_ms: .inf", "mock_delay_ms: -1",
+            "mock_chunk_chars: 99999999999999999999999",
+        ]
+    )
+    func mockNumbers(parameter: String) {
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/x, \(parameter)}\n"
+        let error = #expect(throws: ConfigurationError.self) { try self.loader.load(yaml: yaml) }
+        #expect(error?.path == "model_list[0].litellm_params.\(parameter.prefix { $0 != ":" })")
+    }
+
+    @Test("numbers a provider receives stay finite: inf and nan stay the words they were")
+    func finiteParameters() throws {
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/x, mock_response: nan}\n"
+        let deployment = try self.loader.load(yaml: yaml).configuration.deployments[0]
+        #expect(deployment.parameters["mock_response"] == .string("nan"))
+        let large = try self.loader.load(yaml: Self.oneModel + "switchboard: {max_request_body_mb: 1048576, port: 4e3}")
+        #expect(large.configuration.server.requestBodyLimit == 1 << 40)
+        #expect(large.configuration.server.port == 4000)
+    }
+
+    @Test("excluded_routes: the operational routes by default; YAML and SWITCHBOARD_EXCLUDED_ROUTES change them")
+    func excludedRoutes() throws {
+        let defaults = try self.loader.load(yaml: Self.oneModel).configuration.server.tracePolicy.excludedRoutes
+        #expect(defaults == .operational)
+        #expect(defaults.contains(method: "GET", path: "/metrics"))
+        #expect(defaults.contains(method: "HEAD", path: "/api/hello"))
+        #expect(!defaults.contains(method: "GET", path: "/api/hello"))
+        #expect(!defaults.contains(method: "POST", path: "/v1/messages"))
+
+        let yaml = Self.oneModel + "switchboard: {excluded_routes: [/metrics, get /v1/models]}"
+        let configured = try self.loader.load(yaml: yaml).configuration.server.tracePolicy.excludedRoutes
+        #expect(configured.contains(method: "GET", path: "/v1/models"))
+        #expect(!configured.contains(method: "GET", path: "/health"), "the list replaces the default")
+
+        let everything = try ConfigurationLoader(environment: ["SWITCHBOARD_EXCLUDED_ROUTES": "none"]).load(yaml: yaml)
+        #expect(everything.configuration.server.tracePolicy.excludedRoutes == .empty)
+        let environment = ["SWITCHBOARD_EXCLUDED_ROUTES": "/health, HEAD /api/hello"]
+        let fromEnvironment = try ConfigurationLoader(environment: environment)
+            .load(yaml: Self.oneModel).configuration.server.tracePolicy.excludedRoutes
+        #expect(fromEnvironment.routes.count == 2 && fromEnvironment.contains(method: "GET", path: "/health"))
+
+        let bad = #expect(throws: ConfigurationError.self) {
+            try self.loader.load(yaml: Self.oneModel + "switchboard: {excluded_routes: [/metrics, metrics]}")
+        }
+        #expect(bad?.path == "switchboard.excluded_routes[1]")
+        #expect(bad?.message.contains("HEAD /api/hello") == true)
+        let badEnvironment = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: ["SWITCHBOARD_EXCLUDED_ROUTES": "health"]).load(yaml: Self.oneModel)
+        }
+        #expect(badEnvironment?.path == "SWITCHBOARD_EXCLUDED_ROUTES")
+    }
+
+    @Test("LITELLM_MASTER_KEY is the master key when general_settings has none, as in LiteLLM")
+    func masterKeyFromEnvironment() throws {
+        let loader = ConfigurationLoader(environment: ["LITELLM_MASTER_KEY": "sk-env", "MASTER": "sk-master"])
+        #expect(try loader.load(yaml: Self.oneModel).configuration.masterKey == "sk-env")
+        let yaml = Self.oneModel + "general_settings: {master_key: os.environ/MASTER}"
+        #expect(try loader.load(yaml: yaml).configuration.masterKey == "sk-master", "the config's own key wins")
+        #expect(try self.loader.load(yaml: Self.oneModel).configuration.masterKey == nil)
+        let allowed = try self.loader.load(yaml: Self.oneModel + "switchboard: {allow_unauthenticated: true}")
+        #expect(allowed.configuration.server.allowUnauthenticated)
+    }
+
     @Test("unknown keys are warnings, not errors; parameters a provider does not read too")
     func unknownKeysWarn() throws {
         let result = try self.loader.load(yaml: """

@@ -127,6 +127,43 @@ struct SpanExportTests {
         await server.stop()
     }
 
+    @Test("a hostile Retry-After (inf, 1e300, huge, negative, NaN) neither traps nor stalls the export")
+    func hostileRetryAfter() async throws {
+        // Before the fix each of the first three trapped on an Int64 conversion, taking the process down.
+        for value in ["inf", "1e300", "-inf", "nan", "-1", "1.5", "\u{FF15}", "0x10"] {
+            #expect(OTLPHTTPExporter.retryAfter(value) == nil, "\(value): the backoff stands")
+        }
+        #expect(OTLPHTTPExporter.retryAfter("99999999999999999999999") == OTLPHTTPExporter.maximumRetryAfter)
+        #expect(OTLPHTTPExporter.retryAfter("86400") == OTLPHTTPExporter.maximumRetryAfter)
+        #expect(OTLPHTTPExporter.retryAfter(" 7 ") == .seconds(7))
+        #expect(OTLPHTTPExporter.retryAfter("Fri, 31 Dec 9999 23:59:59 GMT") == OTLPHTTPExporter.maximumRetryAfter)
+
+        let answers = Mutex(["inf", "1e300"])
+        let server = try await ScriptedHTTPServer.start { _, writer in
+            if let next = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                try await writer.respond(status: 503, headers: [("retry-after", next)], body: "")
+            } else {
+                try await writer.respond(status: 200, headers: [("content-type", "application/x-protobuf")], body: "")
+            }
+        }
+        let client = UpstreamClient(configuration: .init(proxy: .none))
+        let started = ContinuousClock.now
+        #expect(await Self.exporter(server, client: client).export([Self.span(0)]) == .exported)
+        #expect(ContinuousClock.now - started < .seconds(5), "unusable Retry-After values fall back to the backoff")
+
+        // A wait longer than the export timeout gives up at once instead of sleeping.
+        let patient = try await ScriptedHTTPServer.start { _, writer in
+            try await writer.respond(status: 429, headers: [("retry-after", "99999999999999999999999")], body: "")
+        }
+        let giveUp = ContinuousClock.now
+        let outcome = await Self.exporter(patient, client: client, timeout: .seconds(5)).export([Self.span(0)])
+        #expect(outcome == .failed(reason: "HTTP 429"))
+        #expect(ContinuousClock.now - giveUp < .seconds(2))
+        await client.shutdown()
+        await server.stop()
+        await patient.stop()
+    }
+
     @Test("a partial success is reported, not retried")
     func partialSuccess() async throws {
         let count = Mutex(0)
@@ -177,5 +214,21 @@ struct SpanExportTests {
         #expect(traces.resource["service.name"] == "switchboard")
         #expect(OTLPExporterConfiguration(environment: [:], serviceVersion: "v").endpoint == nil)
         #expect(OTLPExporterConfiguration(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_TRACES_EXPORTER": "none"], serviceVersion: "v").endpoint == nil)
+
+        // Zero, negative or huge numbers are not usable; each falls back to its default. (A batch size of 0 used
+        // to make the export loop spin: a batch of none was always "full".)
+        let hostile = OTLPExporterConfiguration(
+            environment: [
+                "OTEL_BSP_SCHEDULE_DELAY": "-5",
+                "OTEL_BSP_MAX_QUEUE_SIZE": "0",
+                "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "0",
+                "OTEL_BSP_EXPORT_TIMEOUT": "99999999999999999999999",
+            ],
+            serviceVersion: "v"
+        )
+        #expect(hostile.scheduleDelay == .seconds(5))
+        #expect(hostile.maxQueueSize == 2048)
+        #expect(hostile.maxExportBatchSize == 512)
+        #expect(hostile.exportTimeout == .seconds(30))
     }
 }

@@ -18,6 +18,33 @@ struct TraceContextTests {
         #expect(fresh.traceID.count == 32 && fresh.traceID.allSatisfy(\.isHexDigit))
     }
 
+    @Test("traceparent: only ASCII lower-case hex, exactly W3C's layout; fullwidth digits and upper case are refused")
+    func traceparentIsStrictASCII() {
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let fullwidthZero = "\u{FF10}"  // `０`: Character.isHexDigit says yes; its UTF-8 is 3 bytes
+        let refused = [
+            "00-\(fullwidthZero)bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-\(trace)-\(fullwidthZero)0f067aa0ba902b7-01",
+            "00-\(trace)-00f067aa0ba902b7-\(fullwidthZero)1",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-\(trace)-00F067AA0BA902B7-01",
+            "00-\(trace)-0000000000000000-01",
+            "00-\(trace)-00f067aa0ba902b7-01-extra",  // version 00 has exactly four fields
+            "00-\(trace)-00f067aa0ba902b7-0",
+            "0-\(trace)-00f067aa0ba902b7-01x",
+            "01-\(trace)-00f067aa0ba902b7-01x",  // a later version must follow the flags with `-` or end
+        ]
+        for header in refused {
+            #expect(TraceContext(traceparent: header) == nil, "\(header)")
+        }
+        // A later version is read for its first four fields (and goes upstream as 00).
+        let later = TraceContext(traceparent: "cc-\(trace)-00f067aa0ba902b7-01-what-comes-next")
+        #expect(later?.traceID == trace)
+        #expect(later?.traceparent.hasPrefix("00-\(trace)-") == true)
+        #expect(TraceContext(traceparent: "00-\(trace)-00f067aa0ba902b7-00")?.isSampled == false)
+        #expect(TraceContext(traceparent: "00-\(trace)-00f067aa0ba902b7-03")?.isSampled == true, "bits, not equality")
+    }
+
     @Test("fresh ids are lower-case hex of the right length, distinct across many refills of the random pool")
     func freshIdsAreDistinct() {
         let contexts = (0..<2_000).map { _ in TraceContext() }  // 3 words each: about 190 refills of the 32-word pool

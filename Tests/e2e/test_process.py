@@ -9,7 +9,7 @@ import time
 import httpx2 as httpx
 import pytest
 
-from conftest import BIN_DIR, MASTER_KEY, ROOT, Gateway
+from conftest import BIN_DIR, MASTER_KEY, ROOT, Gateway, free_port, wait_until_healthy
 
 SLOW_CONFIG = """
 model_list:
@@ -137,3 +137,40 @@ def test_example_configs_check_clean(name):
     keys = {"ANTHROPIC_API_KEY": "sk-e2e-dummy", "SWITCHBOARD_MASTER_KEY": "sk-e2e-dummy", "GEMINI_API_KEY": "e2e-dummy"}
     result = run("check", "--config", str(ROOT / "config" / name), env=keys)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_serve_refuses_an_open_address_without_a_master_key(tmp_path):
+    # Any non-loopback address with no master key would hand the operator's provider keys to the network.
+    result = run("serve", "--host", "0.0.0.0", "--port", "0", env={"LITELLM_MASTER_KEY": ""})
+    assert result.returncode != 0
+    assert "refusing to listen on 0.0.0.0 without a master key" in result.stderr, result.stderr
+    for fix in ("general_settings.master_key", "LITELLM_MASTER_KEY", "--allow-unauthenticated",
+                "switchboard.allow_unauthenticated: true"):
+        assert fix in result.stderr, fix
+
+
+def start_on_all_addresses(tmp_path, *flags, env=None) -> tuple[subprocess.Popen, str]:
+    import os
+
+    port = free_port()
+    log = open(tmp_path / f"serve-{port}.log", "w")
+    process = subprocess.Popen(
+        [str(BIN_DIR / "switchboard"), "serve", "--host", "0.0.0.0", "--port", str(port), *flags],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "LITELLM_MASTER_KEY": "", **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, process)
+    return process, url
+
+
+@pytest.mark.parametrize("flags,env", [(("--allow-unauthenticated",), None), ((), {"LITELLM_MASTER_KEY": MASTER_KEY})])
+def test_serve_on_an_open_address_with_a_key_or_the_explicit_allow(tmp_path, flags, env):
+    process, url = start_on_all_addresses(tmp_path, *flags, env=env)
+    try:
+        models = httpx.get(url + "/v1/models", timeout=5)
+        assert models.status_code == (200 if flags else 401), "LITELLM_MASTER_KEY guards the gateway, as in LiteLLM"
+        if env:
+            assert httpx.get(url + "/v1/models", headers={"x-api-key": MASTER_KEY}, timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

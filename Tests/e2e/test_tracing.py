@@ -192,3 +192,61 @@ def test_unsampled_caller_trace_is_passed_on_but_not_exported(session, traced_ga
     assert not [span for span in receiver.snapshot() if span["trace_id"] == unsampled_trace]
     text = httpx.get(traced_gateway.url + "/metrics", headers={"accept": "application/openmetrics-text"}).text
     assert unsampled_trace not in text
+
+
+def test_operational_routes_make_no_span_and_no_log_line(traced_gateway, receiver):
+    for _ in range(3):
+        assert httpx.get(traced_gateway.url + "/health").status_code == 200
+        assert httpx.get(traced_gateway.url + "/health/ready").status_code == 200
+        assert httpx.get(traced_gateway.url + "/metrics").status_code == 200
+        assert httpx.head(traced_gateway.url + "/api/hello").status_code == 200
+    caller_trace = "6e0c63257de34c92bf9efcd03927272e"
+    listed = httpx.get(
+        traced_gateway.url + "/v1/models",
+        headers={"x-api-key": MASTER_KEY, "traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"},
+    )
+    assert listed.status_code == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(s["trace_id"] == caller_trace for s in receiver.snapshot()):
+        time.sleep(0.1)
+    time.sleep(0.5)  # a probe's span, were there one, left in the same batch or the next
+    routes = {span["attributes"].get("http.route") for span in receiver.snapshot() if span["kind"] == SERVER}
+    assert "/v1/models" in routes
+    assert not routes & {"/health", "/health/ready", "/metrics", "/api/hello"}, routes
+    access = [line for line in traced_gateway.log_lines() if line.get("logger") == "switchboard.access"]
+    assert not [line for line in access if line["route"] in ("/health", "/health/ready", "/metrics", "/api/hello")]
+    models = [line for line in access if line["route"] == "/v1/models"]
+    assert models and models[-1]["trace_id"] == caller_trace, "the access log names the trace"
+
+
+def test_sampler_always_off_exports_nothing_but_tells_the_upstream(fake_gemini, receiver, tmp_path):
+    config = f"""
+model_list:
+  - model_name: gemini-3-flash-preview
+    litellm_params: {{model: gemini/gemini-3-flash-preview, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+"""
+    gateway = Gateway(
+        config,
+        tmp_path,
+        env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_TRACES_SAMPLER": "always_off"},
+    )
+    response = httpx.post(
+        gateway.url + "/v1/messages",
+        headers={"x-claude-code-session-id": "sampler-e2e-session"},
+        json={"model": "gemini-3-flash-preview", "max_tokens": 16, "messages": [{"role": "user", "content": "sampled out"}]},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    time.sleep(1)
+    access = [line for line in gateway.log_lines() if line.get("logger") == "switchboard.access"]
+    assert gateway.stop() == 0
+    line = [line for line in access if line["route"] == "/v1/messages"][-1]
+    assert line["session_id"] == "sampler-e2e-session"
+    trace = line["trace_id"]
+    with urllib.request.urlopen(fake_gemini + "/_fake/requests") as upstream:
+        sent = [r for r in json.load(upstream) if trace in json.dumps(r.get("headers", {}))]
+    assert sent, "the upstream request carries the trace"
+    raw = sent[-1]["headers"]
+    headers = {k.lower(): v for k, v in (raw.items() if isinstance(raw, dict) else raw)}
+    assert headers["traceparent"].endswith("-00"), "an unsampled trace still propagates, flagged 00"
+    assert not [span for span in receiver.snapshot() if span["trace_id"] == trace]

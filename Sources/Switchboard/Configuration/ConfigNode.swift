@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 import Yams
 
@@ -43,14 +44,39 @@ struct ConfigNode {
         return value
     }
 
-    func int() throws -> Int {
-        guard let value = self.node.int else { throw self.error("expected a whole number") }
+    /// A whole number from `range`. Read through ``double(in:)`` rather than Yams' integer reading, which traps
+    /// on an overflowing sexagesimal form (`9223372036854775807:59`); a number too large for `Int` is out of
+    /// range, never a crash.
+    func int(in range: ClosedRange<Int>) throws -> Int {
+        let expected = "expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+        guard case .scalar(let scalar) = self.node, !self.isNull else { throw self.error(expected) }
+        if let exact = Int(scalar.string.replacingOccurrences(of: "_", with: "")) {
+            guard range.contains(exact) else { throw self.error("\(expected); got \(scalar.string)") }
+            return exact
+        }
+        guard let number = self.node.float, number.isFinite, number == number.rounded(),
+            number >= Double(range.lowerBound), number <= Double(range.upperBound)
+        else { throw self.error("\(expected); got \(scalar.string)") }
+        return Int(number)
+    }
+
+    /// A finite number (never YAML's `.inf` or `.nan`, nor the bare `inf`/`nan` Yams also reads as numbers).
+    func double() throws -> Double {
+        guard let value = self.node.float, value.isFinite else { throw self.error("expected a number") }
         return value
     }
 
-    func double() throws -> Double {
-        guard let value = self.node.float else { throw self.error("expected a number") }
+    /// A finite number from `range`, so that what is derived from it (bytes, milliseconds) fits an integer.
+    func double(in range: ClosedRange<Double>, _ what: String) throws -> Double {
+        let expected = "expected \(what) from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))"
+        guard let value = self.node.float, value.isFinite, range.contains(value) else {
+            throw self.error(self.isNull ? expected : "\(expected); got \(self.node.scalar?.string ?? "a non-number")")
+        }
         return value
+    }
+
+    private static func format(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
     }
 
     /// The node as JSON, for values passed through to providers.
@@ -60,7 +86,8 @@ struct ConfigNode {
             if self.isNull { return .null }
             if case .scalar(let scalar) = self.node, scalar.style != .plain { return .string(scalar.string) }
             if let bool = self.node.bool { return .bool(bool) }
-            if let number = self.node.float { return .number(number) }
+            // Infinite and NaN have no JSON form: such a scalar stays the text it was written as.
+            if let number = self.node.float, number.isFinite { return .number(number) }
             return .string(try self.string())
         case .sequence:
             return .array(try self.sequence().map { try $0.json() })

@@ -1,4 +1,6 @@
+import Foundation
 import OrderedCollections
+import Telemetry
 import Yams
 
 /// Reads LiteLLM-style YAML into a ``GatewayConfiguration``.
@@ -86,6 +88,16 @@ private struct Reader {
         guard sawModelList, !configuration.deployments.isEmpty else {
             throw ConfigurationError(path: "model_list", message: "expected a non-empty list of models")
         }
+        // LiteLLM's fallback when general_settings has no master_key.
+        if configuration.masterKey == nil, let key = self.environment["LITELLM_MASTER_KEY"], !key.isEmpty {
+            configuration.masterKey = key
+        }
+        let (sampler, samplerWarnings) = TraceSampler.fromEnvironment(self.environment)
+        configuration.server.tracePolicy.sampler = sampler
+        self.warnings += samplerWarnings
+        if let routes = self.environment["SWITCHBOARD_EXCLUDED_ROUTES"] {
+            configuration.server.tracePolicy.excludedRoutes = try Self.excludedRoutes(fromEnvironment: routes)
+        }
         try self.checkNames(configuration)
         return configuration
     }
@@ -122,6 +134,7 @@ private struct Reader {
             case "api_key": apiKey = try self.secret(value)
             case "api_base": apiBase = try self.secret(value)
             default:
+                if let bound = Self.boundedParameters[key] { _ = try value.double(in: bound.range, bound.what) }
                 parameters[key] = try self.resolved(value.json(), at: value)
                 parameterNodes[key] = value
             }
@@ -157,6 +170,13 @@ private struct Reader {
         return deployment
     }
 
+    /// Provider extras that become durations or counts: checked here, so that a huge, infinite or negative
+    /// one is an error naming its path rather than a trap in the provider.
+    private static let boundedParameters: [String: (range: ClosedRange<Double>, what: String)] = [
+        "mock_delay_ms": (0...3_600_000, "a number of milliseconds"),
+        "mock_chunk_chars": (1...1_000_000, "a number of characters"),
+    ]
+
     private func providerModel(_ node: ConfigNode) throws -> (ProviderKind, String) {
         let value = try node.string()
         let supported = ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")
@@ -187,17 +207,26 @@ private struct Reader {
         for (key, value) in try node.mapping() {
             switch key {
             case "host": settings.host = try value.string()
-            case "port":
-                settings.port = try value.int()
-                guard (0...65_535).contains(settings.port) else { throw value.error("expected a port, 0 to 65535") }
+            case "port": settings.port = try value.int(in: 0...65_535)
             case "max_request_body_mb":
-                let megabytes = try value.double()
+                // Up to 1 TiB: the byte count must fit an Int whatever the YAML says.
+                let megabytes = try value.double(in: 0...1_048_576, "a number of MiB")
                 guard megabytes > 0 else { throw value.error("expected a positive number of MiB") }
-                settings.requestBodyLimit = Int(megabytes * 1_048_576)
+                settings.requestBodyLimit = max(1, Int(megabytes * 1_048_576))
             case "graceful_shutdown_seconds": settings.gracefulShutdown = try self.duration(value)
             case "upstream_connect_timeout_seconds": settings.upstreamConnectTimeout = try self.duration(value)
             case "upstream_idle_timeout_seconds": settings.upstreamIdleTimeout = try self.duration(value)
             case "metrics_require_auth": settings.metricsRequireAuth = try value.bool()
+            case "allow_unauthenticated": settings.allowUnauthenticated = try value.bool()
+            case "excluded_routes":
+                var routes: Set<ExcludedRoutes.Route> = []
+                for entry in try value.sequence() {
+                    guard let route = ExcludedRoutes.Route(parsing: try entry.string()) else {
+                        throw entry.error("expected \(ExcludedRoutes.expectedForm)")
+                    }
+                    routes.insert(route)
+                }
+                settings.tracePolicy.excludedRoutes = ExcludedRoutes(routes)
             case "price_table": settings.priceTablePath = try value.string()
             case "tracing":
                 for (option, node) in try value.mapping() {
@@ -216,10 +245,25 @@ private struct Reader {
         return settings
     }
 
+    /// Seconds, up to a year: any longer is a mistake, and the milliseconds must fit an integer.
     private func duration(_ node: ConfigNode) throws -> Duration {
-        let seconds = try node.double()
-        guard seconds >= 0 else { throw node.error("expected a number of seconds, 0 or more") }
-        return .milliseconds(Int64(seconds * 1000))
+        .milliseconds(Int64(try node.double(in: 0...31_536_000, "a number of seconds") * 1000))
+    }
+
+    /// `SWITCHBOARD_EXCLUDED_ROUTES`: entries separated by commas; `none` traces and logs every route.
+    private static func excludedRoutes(fromEnvironment text: String) throws -> ExcludedRoutes {
+        guard text.trimmingCharacters(in: .whitespaces).lowercased() != "none" else { return .empty }
+        var routes: Set<ExcludedRoutes.Route> = []
+        for entry in text.split(separator: ",") {
+            guard let route = ExcludedRoutes.Route(parsing: String(entry)) else {
+                throw ConfigurationError(
+                    path: "SWITCHBOARD_EXCLUDED_ROUTES",
+                    message: "expected \(ExcludedRoutes.expectedForm), separated by commas, or none; got \"\(entry)\""
+                )
+            }
+            routes.insert(route)
+        }
+        return ExcludedRoutes(routes)
     }
 
     /// A string that may be an `os.environ/NAME` reference.

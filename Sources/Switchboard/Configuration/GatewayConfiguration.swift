@@ -9,7 +9,7 @@ public struct GatewayConfiguration: Sendable {
     public var deployments: [ModelDeployment]
     /// `router_settings.model_group_alias`: a name clients send → the `model_name` it stands for.
     public var aliases: [String: String]
-    /// `general_settings.master_key`: when set, every route but the health checks needs it.
+    /// `general_settings.master_key` (else `LITELLM_MASTER_KEY`): when set, every route but the health checks needs it.
     public var masterKey: String?
     /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
     public var dropParams: Bool
@@ -97,6 +97,10 @@ public struct ServerSettings: Sendable {
     public var tracesEndpoint: String?
     /// Put message content on spans (`gen_ai.input.messages` / `gen_ai.output.messages`).
     public var captureMessageContent = false
+    /// Which requests are traced and logged: the sampler (`OTEL_TRACES_SAMPLER`) and the excluded routes.
+    public var tracePolicy = TracePolicy()
+    /// Serve on a non-loopback address without a master key (`--allow-unauthenticated`).
+    public var allowUnauthenticated = false
 
     public init(
         host: String = "127.0.0.1",

@@ -1,22 +1,29 @@
 import Logging
 
-/// Writes one log line per finished request: id, method, route, model, provider, status, duration.
-/// Never a key, a token, or message content.
+/// Writes one log line per finished request: id, trace id, session, method, route, model, provider,
+/// status, duration. Never a key, a token, or message content. Excluded routes (health probes and
+/// scrapes, by default) write none.
 public struct AccessLog: ExchangeObserver {
     private let logger: Logger
+    private let excludedRoutes: ExcludedRoutes
 
-    public init(logger: Logger) {
+    public init(logger: Logger, excluding excludedRoutes: ExcludedRoutes = .operational) {
         self.logger = logger
+        self.excludedRoutes = excludedRoutes
     }
 
     public func exchangeDidFinish(_ record: ExchangeRecord) {
         guard self.logger.logLevel <= .info else { return }  // not even the metadata when nobody logs it
+        guard !self.excludedRoutes.contains(method: record.method, path: record.route) else { return }
         var metadata: Logger.Metadata = [
             "request_id": .string(record.requestID),
+            // Also for an unsampled trace: upstreams that log the traceparent share it.
+            "trace_id": .string(record.trace.traceID),
             "method": .string(record.method),
             "route": .string(record.route),
             "status": .stringConvertible(record.status),
         ]
+        if let session = record.sessionID { metadata["session_id"] = .string(session) }
         if let seconds = record.seconds(from: .received, to: .finished) {
             metadata["duration_ms"] = .stringConvertible((seconds * 1_000_000).rounded() / 1000)
         }

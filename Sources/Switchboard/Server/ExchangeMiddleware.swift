@@ -18,6 +18,7 @@ struct ExchangeMiddleware: RouterMiddleware {
     let observers: [any ExchangeObserver]
     let live: LiveExchanges
     let connections: ClientConnections
+    let tracing: TracePolicy
 
     func handle(
         _ request: Request,
@@ -30,13 +31,14 @@ struct ExchangeMiddleware: RouterMiddleware {
         let (trace, requestID) = exchange.update { record in
             record.method = request.method.rawValue
             record.userAgent = userAgent
-            if let incoming { record.trace = incoming }
+            record.trace = self.tracing.trace(incoming ?? record.trace, method: record.method, path: request.uri.path)
             return (record.trace, record.requestID)
         }
         let connection = self.connections.connection(for: context.channel)
         let open = OpenExchange(exchange, finishing: self.finish, connection: connection)
         // A scrape or a health probe is not traffic: counted in flight, every scrape would see itself.
-        if !Self.operationalPaths.contains(request.uri.path) { self.live.begin(exchange) }
+        let isOperational = ExcludedRoutes.operational.contains(method: request.method.rawValue, path: request.uri.path)
+        if !isOperational { self.live.begin(exchange) }
         if let connection, let task = RequestTask.current { connection.beginServing(task) }
 
         // Spans libraries start while serving this request (through swift-distributed-tracing) nest under it.
@@ -72,9 +74,6 @@ struct ExchangeMiddleware: RouterMiddleware {
         }
         return response
     }
-
-    /// Routes for operators and their tools, not clients.
-    static let operationalPaths: Set<String> = ["/metrics", "/health", "/health/ready"]
 
     private func finish(_ exchange: Exchange, clientDisconnected: Bool) {
         exchange.mark(.finished)

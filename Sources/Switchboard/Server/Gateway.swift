@@ -61,7 +61,8 @@ public struct Gateway: Sendable {
                 stages: [PricingStage(table: self.prices)],
                 observers: self.observers,
                 live: self.live,
-                connections: self.connections
+                connections: self.connections,
+                tracing: self.configuration.server.tracePolicy
             )
             // Hummingbird's own request metrics, through swift-metrics, onto the same registry when bootstrapped.
             MetricsMiddleware<GatewayRequestContext>()

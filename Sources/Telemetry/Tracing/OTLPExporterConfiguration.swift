@@ -41,8 +41,12 @@ public struct OTLPExporterConfiguration: Sendable, Equatable {
         func value(_ names: String...) -> String? {
             names.lazy.compactMap { environment[$0]?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
         }
+        /// A positive whole number; anything else (0, negative, too large for an Int) is the default.
+        func positive(_ name: String, default fallback: Int) -> Int {
+            value(name).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? fallback
+        }
         func milliseconds(_ name: String, default fallback: Int) -> Duration {
-            .milliseconds(value(name).flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? fallback)
+            .milliseconds(positive(name, default: fallback))
         }
         var endpoint = value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         if endpoint == nil, let base = value("OTEL_EXPORTER_OTLP_ENDPOINT") {
@@ -64,8 +68,8 @@ public struct OTLPExporterConfiguration: Sendable, Equatable {
             gzip: (value("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION") ?? "gzip") != "none",
             exportTimeout: milliseconds("OTEL_BSP_EXPORT_TIMEOUT", default: 30_000),
             scheduleDelay: milliseconds("OTEL_BSP_SCHEDULE_DELAY", default: 5000),
-            maxQueueSize: value("OTEL_BSP_MAX_QUEUE_SIZE").flatMap(Int.init) ?? 2048,
-            maxExportBatchSize: value("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").flatMap(Int.init) ?? 512,
+            maxQueueSize: positive("OTEL_BSP_MAX_QUEUE_SIZE", default: 2048),
+            maxExportBatchSize: positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: 512),
             resource: resource
         )
     }

@@ -91,16 +91,25 @@ public struct OTLPHTTPExporter: Sendable {
         return .failed(reason: lastReason)
     }
 
-    /// `Retry-After` in seconds, or as an HTTP date.
+    /// The longest `Retry-After` honoured; a longer one (a hostile or broken collector's `1e300`) is cut to it.
+    /// Any wait beyond the export timeout ends the export anyway.
+    static let maximumRetryAfter: Duration = .seconds(600)
+
+    /// `Retry-After` as RFC 9110 writes it: whole seconds (ASCII digits only), or an HTTP date; at most
+    /// ``maximumRetryAfter``. Nil for anything else (`inf`, `-1`, `1.5`, `nan`), which leaves the backoff as it was.
     static func retryAfter(_ value: String) -> Duration? {
-        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds >= 0 {
-            return .milliseconds(Int64(seconds * 1000))
+        let text = value.trimmingCharacters(in: .whitespaces)
+        let maximum = Self.maximumRetryAfter.components.seconds
+        if !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            // Too many digits for an Int is longer than the maximum too.
+            return .seconds(min(Int64(text) ?? maximum, maximum))
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+        guard let date = formatter.date(from: text) else { return nil }
+        let seconds = min(max(0, date.timeIntervalSinceNow), Double(maximum))
+        return .milliseconds(Int64(seconds * 1000))
     }
 }
