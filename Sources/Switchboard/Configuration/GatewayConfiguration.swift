@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Everything Switchboard runs on, validated.
 ///
 /// Loaded from LiteLLM's YAML schema by ``ConfigurationLoader``; Switchboard's own settings live under
