@@ -93,6 +93,9 @@ final class CurlTransfer: @unchecked Sendable {
         }
         let proxy = configuration.proxy.proxy(for: request.url)
         set(ccurl_easy_setopt_string(easy, CURLOPT_PROXY, proxy ?? ""))
+        // A proxy's reply to CONNECT ("200 Connection established") would otherwise reach the header
+        // callback first and be taken for the upstream's head.
+        set(ccurl_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
         if let noProxy = configuration.proxy.noProxy {
             set(ccurl_easy_setopt_string(easy, CURLOPT_NOPROXY, noProxy))
         }
