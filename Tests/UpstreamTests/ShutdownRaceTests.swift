@@ -1,4 +1,3 @@
-import SwitchboardTesting
 import Testing
 
 @testable import Upstream
@@ -9,7 +8,8 @@ import Testing
 struct ShutdownRaceTests {
     @Test("starts, cancels and shutdowns racing each other all end, and free every transfer", .timeLimit(.minutes(1)))
     func submitsRacingShutdown() async throws {
-        let silent = try await ScriptedHTTPServer.start { _, _ in try await Task.sleep(for: .seconds(60)) }
+        let silent = try SilentListener()
+        defer { silent.stop() }
         let refused = "http://127.0.0.1:\(try await TransferLifetimeTests.closedPort())/"
         let expected: Set<UpstreamError.Kind> = [.connectionRefused, .cancelled, .shutDown]
         var watched: [WeakTransfer] = []
@@ -39,7 +39,6 @@ struct ShutdownRaceTests {
         #expect(await watched.last!.isFreed())
         let alive = watched.count { $0.transfer != nil }
         #expect(alive == 0, "\(alive) of \(watched.count) transfers are still alive")
-        await silent.stop()
     }
 
     private func task(_ client: UpstreamClient, _ request: UpstreamRequest) -> Task<UpstreamResponse, any Error> {

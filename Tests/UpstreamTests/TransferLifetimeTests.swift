@@ -112,20 +112,21 @@ struct TransferLifetimeTests {
 
     @Test("no response head within the idle timeout")
     func timeoutBeforeHead() async throws {
-        let server = try await ScriptedHTTPServer.start { _, _ in try await Task.sleep(for: .seconds(60)) }
+        let listener = try SilentListener()
+        defer { listener.stop() }
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let request = Self.request(to: "\(server.baseURL)/silence", idleTimeout: .milliseconds(200))
+        let request = Self.request(to: "\(listener.baseURL)/silence", idleTimeout: .milliseconds(200))
         let watched = await Self.fail(request, on: client, with: .timeout)
         #expect(await watched.isFreed())
         await client.shutdown()
-        await server.stop()
     }
 
     @Test("cancelled while waiting for the head")
     func cancelledBeforeHead() async throws {
-        let server = try await ScriptedHTTPServer.start { _, _ in try await Task.sleep(for: .seconds(60)) }
+        let listener = try SilentListener()
+        defer { listener.stop() }
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let (watched, task) = Self.start(Self.request(to: "\(server.baseURL)/silence"), on: client)
+        let (watched, task) = Self.start(Self.request(to: "\(listener.baseURL)/silence"), on: client)
         while client.activeTransfers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let result = await task.result
@@ -133,7 +134,6 @@ struct TransferLifetimeTests {
         #expect(await watched.isFreed())
         #expect(client.activeTransfers == 0)
         await client.shutdown()
-        await server.stop()
     }
 
     @Test("cancelled before the loop started it: the cancel overtakes the add")
@@ -148,25 +148,15 @@ struct TransferLifetimeTests {
 
     @Test("shut down while waiting for the head")
     func shutDownBeforeHead() async throws {
-        let server = try await ScriptedHTTPServer.start { _, _ in try await Task.sleep(for: .seconds(60)) }
+        let listener = try SilentListener()
+        defer { listener.stop() }
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let (watched, task) = Self.start(Self.request(to: "\(server.baseURL)/silence"), on: client)
+        let (watched, task) = Self.start(Self.request(to: "\(listener.baseURL)/silence"), on: client)
         while client.activeTransfers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         await client.shutdown()
         let result = await task.result
         #expect(result.failureKind == .shutDown)
         #expect(await watched.isFreed())
-        await server.stop()
-    }
-
-    @Test("a TLS handshake that fails", .enabled(if: LocalNginx.isAvailable, "needs Debian's nginx and openssl"))
-    func tlsFailure() async throws {
-        let nginx = try LocalNginx.start()
-        defer { nginx.stop() }
-        let client = UpstreamClient(configuration: .init(proxy: .none, caBundlePath: nil))
-        let watched = await Self.fail(Self.request(to: "\(nginx.baseURL)/"), on: client, with: .tlsFailure)
-        #expect(await watched.isFreed())
-        await client.shutdown()
     }
 
     @Test("a body read to its end, and a body dropped unread")
