@@ -15,8 +15,9 @@ BUILD_FLAGS   = $(if $(filter release,$(BUILD_CONFIG)),--static-swift-stdlib)
 # Debian packages: the C libraries the gateway links, and pkg-config to find them.
 APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
 # What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests, and the bench's fake Gemini),
+# tinyproxy (a CONNECT proxy in front of that nginx; the tests run their own, not the system service),
 # Prometheus (scrapes /metrics), wrk (the bench smoke).
-TEST_APT_PACKAGES = nginx openssl prometheus wrk
+TEST_APT_PACKAGES = nginx openssl tinyproxy prometheus wrk
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test-setup apt-install build run check test unit-test e2e-test bench bench-smoke clean

@@ -18,13 +18,18 @@ final class TransferStatistics: Sendable {
 /// `curl_multi_wakeup`, the one multi function curl allows from any thread. All transfers share the
 /// multi handle's connection cache, so requests to the same host reuse connections (and multiplex
 /// over HTTP/2 when the server offers it).
+///
+/// Shutdown: the loop cleans up the multi handle while holding the queue's lock, and marks the queue
+/// stopped in the same breath; other threads wake the loop only while holding that lock and only
+/// before it is stopped. So no wake-up can reach a cleaned-up handle.
 
 final class CurlMultiLoop: @unchecked Sendable {
     // `@unchecked`: `multi` and `active` are touched only on the loop thread (curl's rule for a
     // multi handle); the command queue, the one shared piece, is behind a Mutex.
 
     enum Command {
-        case add(CurlTransfer)
+        /// Start `transfer`; `caller` waits for its head.
+        case add(CurlTransfer, CurlTransfer.Caller)
         case resume(CurlTransfer)
         case cancel(CurlTransfer)
     }
@@ -32,7 +37,9 @@ final class CurlMultiLoop: @unchecked Sendable {
     private struct Queue {
         var commands: [Command] = []
         var isShuttingDown = false
-        var stopped: CheckedContinuation<Void, Never>?
+        /// Everyone waiting in `shutdown()`: it may be called more than once, concurrently.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The multi handle is cleaned up: nobody may wake it any more.
         var hasStopped = false
     }
 
@@ -58,35 +65,39 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Hands a command to the loop thread. After shutdown, an added transfer fails at once.
     func submit(_ command: Command) {
+        // The wake-up happens under the lock: the loop cannot clean up the handle in between. It is a
+        // write to a socket pair, cheap next to the lock's other users (one take per loop turn).
         let accepted = self.queue.withLock { queue in
-            guard !queue.isShuttingDown else { return false }
+            guard !queue.hasStopped else { return false }
             queue.commands.append(command)
+            curl_multi_wakeup(self.multi)
             return true
         }
         if accepted {
             self.statistics.commands.add(1, ordering: .relaxed)
-            curl_multi_wakeup(self.multi)
-        } else if case .add(let transfer) = command {
-            transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client has shut down"))
+        } else if case .add(let transfer, let caller) = command {
+            // The loop is gone and never saw this transfer: nobody else touches it.
+            transfer.demand.hasEnded.store(true, ordering: .releasing)
+            caller.fail(Self.shutDownError)
         }
     }
 
-    /// Stops the loop: transfers still running fail with ``UpstreamError/Kind/shutDown``.
+    /// Stops the loop: transfers still running fail with ``UpstreamError/Kind/shutDown``. Returns once
+    /// the loop has stopped, however many callers ask.
     func shutdown() async {
         await withCheckedContinuation { continuation in
-            let alreadyStopped = self.queue.withLock { queue in
+            let hasStopped = self.queue.withLock { queue in
+                guard !queue.hasStopped else { return true }
                 queue.isShuttingDown = true
-                if queue.hasStopped { return true }
-                queue.stopped = continuation
+                queue.stopWaiters.append(continuation)
+                curl_multi_wakeup(self.multi)
                 return false
             }
-            if alreadyStopped {
-                continuation.resume()
-            } else {
-                curl_multi_wakeup(self.multi)
-            }
+            if hasStopped { continuation.resume() }
         }
     }
+
+    private static let shutDownError = UpstreamError(kind: .shutDown, message: "the upstream client has shut down")
 
     // MARK: - Loop thread
 
@@ -106,7 +117,8 @@ final class CurlMultiLoop: @unchecked Sendable {
             for transfer in self.active.values {
                 if transfer.isIdle(at: now) {
                     let seconds = Double(transfer.idleTimeout.milliseconds) / 1000
-                    self.end(transfer) { $0.fail(UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s")) }
+                    let error = UpstreamError(kind: .timeout, message: "no data from upstream for \(seconds) s")
+                    self.end(transfer) { $0.finish(error) }
                 } else {
                     transfer.beatIfSilent(at: now)
                 }
@@ -116,31 +128,32 @@ final class CurlMultiLoop: @unchecked Sendable {
         }
 
         for transfer in self.active.values {
-            self.end(transfer) { $0.fail(UpstreamError(kind: .shutDown, message: "the upstream client shut down mid-transfer")) }
+            let error = UpstreamError(kind: .shutDown, message: "the upstream client shut down mid-transfer")
+            self.end(transfer) { $0.finish(error) }
         }
-        curl_multi_cleanup(self.multi)
-        let continuation = self.queue.withLock { queue in
+        let (raced, waiters) = self.queue.withLock { queue in
+            curl_multi_cleanup(self.multi)
             queue.hasStopped = true
-            // Commands that raced with shutdown: fail their transfers rather than leave callers waiting.
-            for case .add(let transfer) in queue.commands {
-                transfer.fail(UpstreamError(kind: .shutDown, message: "the upstream client has shut down"))
+            defer {
+                queue.commands = []
+                queue.stopWaiters = []
             }
-            queue.commands.removeAll()
-            return queue.stopped
+            return (queue.commands, queue.stopWaiters)
         }
-        continuation?.resume()
+        // Commands that raced with shutdown, handled outside the lock (a body's end may submit again):
+        // fail their callers rather than leave them waiting.
+        for case .add(let transfer, let caller) in raced {
+            transfer.demand.hasEnded.store(true, ordering: .releasing)
+            caller.fail(Self.shutDownError)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func execute(_ command: Command) {
         switch command {
-        case .add(let transfer):
-            guard !transfer.isCancelled else {
-                transfer.fail(UpstreamError(kind: .cancelled, message: "cancelled before it started"))
-                return
-            }
-            guard let easy = transfer.makeHandle(configuration: self.configuration, statistics: self.statistics) else {
-                return
-            }
+        case .add(let transfer, let caller):
+            guard let easy = transfer.start(caller, configuration: self.configuration, statistics: self.statistics)
+            else { return }
             self.active[ObjectIdentifier(transfer)] = transfer
             curl_multi_add_handle(self.multi, easy)
         case .resume(let transfer):
@@ -148,10 +161,13 @@ final class CurlMultiLoop: @unchecked Sendable {
             // May call the write callback before returning; it runs on this thread, so no lock is held.
             curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
         case .cancel(let transfer):
-            // A cancel can overtake its add (the task was cancelled as it started): remember it.
-            transfer.isCancelled = true
-            guard self.active[ObjectIdentifier(transfer)] != nil else { return }
-            self.end(transfer) { $0.fail(UpstreamError(kind: .cancelled, message: "the response was no longer wanted")) }
+            let error = UpstreamError(kind: .cancelled, message: "the response was no longer wanted")
+            if self.active[ObjectIdentifier(transfer)] != nil {
+                self.end(transfer) { $0.finish(error) }
+            } else {
+                // Not started yet (the cancel overtook its add, which then starts nothing), or already ended.
+                transfer.finish(error)
+            }
         }
     }
 

@@ -3,11 +3,13 @@ import NIOCore
 import Synchronization
 
 /// One request on its way through curl: the easy handle, the buffers curl borrows from us, and the
-/// state that bridges curl's callbacks to Swift concurrency.
+/// state machine that bridges curl's callbacks to Swift concurrency.
 ///
 /// Confinement: a transfer is built on the submitting thread and then handed to the loop thread
 /// through the loop's locked command queue (which orders the two). From then on only the loop thread
 /// touches it, which is what curl requires of an easy handle anyway. Hence `@unchecked Sendable`.
+/// The caller's continuation and the body travel in the `add` command, not through the transfer, so
+/// the submitting thread never writes to a transfer the loop may already be cancelling.
 final class CurlTransfer: @unchecked Sendable {
     let request: UpstreamRequest
     let idleTimeout: Duration
@@ -17,20 +19,14 @@ final class CurlTransfer: @unchecked Sendable {
     private var bodyStorage: UnsafeMutableRawBufferPointer?
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    private var headContinuation: CheckedContinuation<UpstreamResponse, any Error>?
+    private var state = StateMachine()
+    /// The response head as its lines arrive.
     private var headFields: [UpstreamHeaders.Field] = []
     private var httpVersion = "1.1"
-    private var source: UpstreamBody.Producer.Source?
-    private var body: UpstreamBody?
 
-    /// False once the body buffer is full; the next write callback then pauses the transfer.
-    private var consumerWantsBytes = true
     /// What the consumer's thread needs to know to skip waking the loop when there is nothing to do.
     let demand = DemandSignal()
-    private(set) var isPaused = false
     private var statistics: TransferStatistics?
-    /// Set when the caller gave up; an add arriving after it does not start the transfer.
-    var isCancelled = false
     /// The last time a byte arrived, or the consumer asked for more after a pause.
     private var lastActivity = ContinuousClock.now
     /// The last heartbeat: an empty chunk yielded after `request.heartbeat` of silence.
@@ -48,29 +44,34 @@ final class CurlTransfer: @unchecked Sendable {
         self.errorBuffer.deallocate()
     }
 
-    /// Makes the body sequence this transfer feeds; `delegate` hears the consumer's demand.
-    func attach(continuation: CheckedContinuation<UpstreamResponse, any Error>, delegate: CurlTransferDelegate) {
-        let made = UpstreamBody.Producer.makeSequence(
-            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8),
-            finishOnDeinit: false,
-            delegate: delegate
-        )
-        self.source = made.source
-        self.body = UpstreamBody(producer: made.sequence)
-        self.headContinuation = continuation
-    }
-
     // MARK: - Loop thread
+
+    /// Starts the transfer for `caller`: returns the easy handle to add to curl, or nil when the
+    /// transfer must not run (a cancel came first, or curl refused the request), `caller` told why.
+    func start(
+        _ caller: Caller,
+        configuration: UpstreamClient.Configuration,
+        statistics: TransferStatistics
+    ) -> UnsafeMutableRawPointer? {
+        switch self.state.start(caller) {
+        case .failCaller(let caller, let error):
+            self.demand.hasEnded.store(true, ordering: .releasing)
+            caller.fail(error)
+            return nil
+        case .addToCurl:
+            return self.makeHandle(configuration: configuration, statistics: statistics)
+        }
+    }
 
     /// Creates and configures the easy handle. Returns nil, having failed the transfer, when curl
     /// refuses the request.
-    func makeHandle(
+    private func makeHandle(
         configuration: UpstreamClient.Configuration,
         statistics: TransferStatistics
     ) -> UnsafeMutableRawPointer? {
         self.statistics = statistics
         guard let easy = curl_easy_init() else {
-            self.fail(UpstreamError(kind: .other, message: "curl_easy_init failed"))
+            self.finish(UpstreamError(kind: .other, message: "curl_easy_init failed"))
             return nil
         }
         self.easy = easy
@@ -93,6 +94,9 @@ final class CurlTransfer: @unchecked Sendable {
         }
         let proxy = configuration.proxy.proxy(for: request.url)
         set(ccurl_easy_setopt_string(easy, CURLOPT_PROXY, proxy ?? ""))
+        // A proxy's reply to CONNECT ("200 Connection established") would otherwise reach the header
+        // callback first and be taken for the upstream's head.
+        set(ccurl_easy_setopt_long(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1))
         if let noProxy = configuration.proxy.noProxy {
             set(ccurl_easy_setopt_string(easy, CURLOPT_NOPROXY, noProxy))
         }
@@ -132,7 +136,8 @@ final class CurlTransfer: @unchecked Sendable {
         })
 
         guard result == CURLE_OK else {
-            self.fail(UpstreamError(kind: .invalidRequest, message: Self.describe(result), curlCode: Int(result.rawValue)))
+            let code = Int(result.rawValue)
+            self.finish(UpstreamError(kind: .invalidRequest, message: Self.describe(result), curlCode: code))
             self.releaseHandle()
             return nil
         }
@@ -142,29 +147,27 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Records the consumer's demand; returns true when curl must be told to resume.
     func consumerWantsMore() -> Bool {
-        self.consumerWantsBytes = true
-        guard self.isPaused else { return false }
-        self.isPaused = false
+        guard self.state.consumerWantsMore() else { return false }
         self.lastActivity = .now
         return true
     }
 
     /// Whether no byte arrived for longer than the idle timeout while the consumer wanted one.
     func isIdle(at now: ContinuousClock.Instant) -> Bool {
-        !self.isPaused && now - self.lastActivity > self.idleTimeout
+        !self.state.isPaused && now - self.lastActivity > self.idleTimeout
     }
 
     /// When the loop must next look at this transfer: its idle timeout or its next heartbeat; nil
     /// while neither can fall due (paused for a slow consumer), so the loop does not spin on it.
     func nextDeadline() -> ContinuousClock.Instant? {
-        let idleDeadline = self.isPaused ? nil : self.lastActivity + self.idleTimeout
+        let idleDeadline = self.state.isPaused ? nil : self.lastActivity + self.idleTimeout
         guard let beat = self.nextHeartbeat() else { return idleDeadline }
         return idleDeadline.map { min($0, beat) } ?? beat
     }
 
     /// Yields an empty chunk when the consumer has waited a heartbeat interval since the last byte or beat.
     func beatIfSilent(at now: ContinuousClock.Instant) {
-        guard let due = self.nextHeartbeat(), now >= due, let source = self.source else { return }
+        guard let due = self.nextHeartbeat(), now >= due, let source = self.state.flowingSource else { return }
         self.lastHeartbeat = now
         _ = self.yield(ByteBuffer(), to: source)
     }
@@ -172,33 +175,31 @@ final class CurlTransfer: @unchecked Sendable {
     /// When the next heartbeat is due; nil when none can go out: no interval asked for, the head not
     /// delivered yet, or the consumer not waiting for bytes.
     private func nextHeartbeat() -> ContinuousClock.Instant? {
-        guard let heartbeat = self.request.heartbeat, self.headContinuation == nil, self.source != nil,
-            self.consumerWantsBytes
-        else { return nil }
+        guard let heartbeat = self.request.heartbeat, self.state.flowingSource != nil else { return nil }
         return max(self.lastActivity, self.lastHeartbeat) + heartbeat
     }
 
     /// The transfer ended in curl with `code`.
     func complete(with code: CURLcode) {
-        if code == CURLE_OK {
-            self.demand.hasEnded.store(true, ordering: .releasing)
-            self.deliverHeadIfPending()
-            self.source?.finish()
-            self.source = nil
-        } else {
-            self.fail(self.error(for: code))
-        }
+        self.finish(code == CURLE_OK ? nil : self.error(for: code))
     }
 
-    /// Ends the transfer with `error`: the waiting caller, or the body's consumer, sees it.
-    func fail(_ error: UpstreamError) {
+    /// Ends the transfer, with `error` unless it completed: the waiting caller, or the body's
+    /// consumer, hears of it. Ending a transfer that has not started keeps it from starting.
+    func finish(_ error: UpstreamError?) {
+        // Before the body can end: its consumer's `didTerminate` then knows there is nothing to cancel.
         self.demand.hasEnded.store(true, ordering: .releasing)
-        if let continuation = self.headContinuation {
-            self.headContinuation = nil
-            continuation.resume(throwing: error)
+        switch self.state.finish(error) {
+        case .none:
+            break
+        case .failCaller(let caller, let error):
+            caller.fail(error)
+        case .deliverHeadAndFinishBody(let caller):
+            self.deliverHead(to: caller)
+            caller.source.finish()
+        case .finishBody(let source, let error):
+            if let error { source.finish(error) } else { source.finish() }
         }
-        self.source?.finish(error)
-        self.source = nil
     }
 
     /// Frees the easy handle and what it borrowed. Call after removing it from the multi handle.
@@ -219,7 +220,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func didReceiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
         self.lastActivity = .now
-        guard self.headContinuation != nil else { return line.count }  // trailers, or nobody waiting
+        guard self.state.isWaitingForHead else { return line.count }  // trailers, or nobody waiting
         var end = line.count
         while end > 0, line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         if end == 0 {
@@ -227,8 +228,8 @@ final class CurlTransfer: @unchecked Sendable {
             ccurl_easy_getinfo_long(self.easy, CURLINFO_RESPONSE_CODE, &status)
             if (100..<200).contains(status) {  // an interim response; the real head follows
                 self.headFields.removeAll()
-            } else {
-                self.deliverHeadIfPending()
+            } else if let caller = self.state.headReceived() {
+                self.deliverHead(to: caller)
             }
         } else if line.starts(with: "HTTP/".utf8) {
             let version = line[5..<end].prefix { $0 != UInt8(ascii: " ") }
@@ -252,15 +253,21 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard let source = self.source else { return 0 }  // nobody will read: abort
-        guard self.consumerWantsBytes else {
+        let source: UpstreamBody.Producer.Source
+        switch self.state.bytesReceived() {
+        case .abort:
+            return 0
+        case .pause:
             // curl keeps these bytes and hands them over again once unpaused.
-            self.isPaused = true
             self.statistics?.pauses.add(1, ordering: .relaxed)
             return Int(CURL_WRITEFUNC_PAUSE)
+        case .yield(let flowing):
+            source = flowing
+        case .deliverHeadAndYield(let caller):
+            self.deliverHead(to: caller)
+            source = caller.source
         }
         self.lastActivity = .now
-        self.deliverHeadIfPending()
         // An empty chunk means "heartbeat" to the consumer; curl may also call with zero bytes.
         guard !bytes.isEmpty else { return 0 }
         return self.yield(ByteBuffer(bytes: bytes), to: source) ? bytes.count : 0
@@ -271,25 +278,22 @@ final class CurlTransfer: @unchecked Sendable {
         self.demand.beginYield()
         switch source.yield(chunk) {
         case .produceMore: self.demand.yieldContinued()
-        case .stopProducing: self.consumerWantsBytes = !self.demand.yieldStopped()
+        case .stopProducing: if self.demand.yieldStopped() { self.state.consumerStopped() }
         case .dropped: return false
         }
         return true
     }
 
-    private func deliverHeadIfPending() {
-        guard let continuation = self.headContinuation, let body = self.body else { return }
-        self.headContinuation = nil
+    private func deliverHead(to caller: Caller) {
         var status = 0
         ccurl_easy_getinfo_long(self.easy, CURLINFO_RESPONSE_CODE, &status)
         let response = UpstreamResponse(
             status: status,
             headers: UpstreamHeaders(self.headFields),
             httpVersion: self.httpVersion,
-            body: body
+            body: caller.body
         )
-        self.body = nil
-        continuation.resume(returning: response)
+        caller.continuation.resume(returning: response)
     }
 
     private func error(for code: CURLcode) -> UpstreamError {

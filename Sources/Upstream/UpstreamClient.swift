@@ -64,15 +64,20 @@ public final class UpstreamClient: Sendable {
     /// - Throws: ``UpstreamError`` when no response head arrives: refused, unresolvable, TLS failure,
     ///   timeout, reset, or the calling task was cancelled.
     public func execute(_ request: UpstreamRequest) async throws -> UpstreamResponse {
-        let transfer = CurlTransfer(
-            request: request,
-            idleTimeout: request.idleTimeout ?? self.configuration.idleTimeout
-        )
+        try await self.execute(self.makeTransfer(for: request))
+    }
+
+    /// The transfer `execute(_:)` would run for `request`; tests hold it weakly to see it freed.
+    func makeTransfer(for request: UpstreamRequest) -> CurlTransfer {
+        CurlTransfer(request: request, idleTimeout: request.idleTimeout ?? self.configuration.idleTimeout)
+    }
+
+    /// Runs `transfer` until its response head arrives.
+    func execute(_ transfer: CurlTransfer) async throws -> UpstreamResponse {
         let delegate = CurlTransferDelegate(loop: self.loop, transfer: transfer)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                transfer.attach(continuation: continuation, delegate: delegate)
-                self.loop.submit(.add(transfer))
+                self.loop.submit(.add(transfer, CurlTransfer.Caller(continuation: continuation, delegate: delegate)))
             }
         } onCancel: {
             self.loop.submit(.cancel(transfer))
