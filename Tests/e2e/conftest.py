@@ -132,11 +132,6 @@ model_list:
       model: gemini/gemini-2.5-flash
       api_key: {FAKE_GEMINI_KEY}
       api_base: {fake_gemini}/v1beta
-  - model_name: "gemini-*"
-    litellm_params:
-      model: "gemini/gemini-*"
-      api_key: {FAKE_GEMINI_KEY}
-      api_base: {fake_gemini}/v1beta
 general_settings:
   master_key: {MASTER_KEY}
 """
