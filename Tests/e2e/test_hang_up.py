@@ -99,6 +99,7 @@ def test_hang_up_is_seen_within_a_second(gateway, fake_gemini, stream):
         values = scrape(gateway)
         if value(values, "switchboard_client_disconnects_total", route="/v1/messages") >= disconnects + 1:
             seen = values
+            print(f"hang-up ({'stream' if stream else 'non-streaming'}) counted {(time.monotonic() - closed_at) * 1000:.1f} ms after the close")
             break
         time.sleep(0.02)
     assert seen is not None, (
