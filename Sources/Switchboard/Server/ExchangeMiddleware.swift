@@ -51,7 +51,7 @@ struct ExchangeMiddleware: RouterMiddleware {
             }
         } catch {
             exchange.update { $0.route = context.endpointPath ?? "unmatched" }
-            open.finish(clientDisconnected: connection?.hasHungUp ?? false || error is CancellationError)
+            open.finish(clientDisconnected: (connection?.hasHungUp ?? false) || error is CancellationError)
             throw error
         }
         let route = context.endpointPath ?? "unmatched"
