@@ -111,10 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration,
             upstream: upstream,
             observers: [
-                AccessLog(
-                    logger: Logger(label: "switchboard.access"),
-                    excluding: configuration.server.tracePolicy.excludedRoutes
-                )
+                AccessLog(logger: Logger(label: "switchboard.access"))
             ],
             logger: logger,
             metricsRegistry: registry,

@@ -65,12 +65,12 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Hands a command to the loop thread. After shutdown, an added transfer fails at once.
     func submit(_ command: Command) {
-        // The wake-up happens under the lock: the loop cannot clean up the handle in between. It is a
-        // write to a socket pair, cheap next to the lock's other users (one take per loop turn).
+        // The wake-up happens under the lock: the loop cannot clean up the handle in between. Only the
+        // command that finds the queue empty wakes the loop; it takes the whole queue when it wakes.
         let accepted = self.queue.withLock { queue in
             guard !queue.hasStopped else { return false }
+            if queue.commands.isEmpty { curl_multi_wakeup(self.multi) }
             queue.commands.append(command)
-            curl_multi_wakeup(self.multi)
             return true
         }
         if accepted {

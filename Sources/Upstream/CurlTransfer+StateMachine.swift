@@ -100,9 +100,8 @@ extension CurlTransfer {
             case .streaming(let source, .stopped), .streaming(let source, .paused):
                 self.state = .streaming(source, .paused)
                 return .pause
-            case .waitingForHead(let caller):
-                self.state = .streaming(caller.source, .flowing)
-                return .deliverHeadAndYield(caller)
+            case .waitingForHead:
+                return self.headReceived().map(WriteAction.deliverHeadAndYield) ?? .abort
             case .idle, .finished:
                 return .abort
             }

@@ -40,8 +40,9 @@ struct AccessLogTests {
         let lines = Mutex<[String]>([])
         let handler = JSONLogHandler(label: "switchboard.access") { line in lines.withLock { $0.append(line) } }
         let logger = Logger(label: "switchboard.access", factory: { _ in handler })
-        func record(_ method: String, _ route: String) -> ExchangeRecord {
+        func record(_ method: String, _ route: String, excluded: Bool = false) -> ExchangeRecord {
             var record = ExchangeRecord(requestID: "r", method: method, route: route)
+            record.isExcluded = excluded
             record.sessionID = "a1b2c3d4-session"
             record.status = 200
             return record
@@ -49,20 +50,20 @@ struct AccessLogTests {
         let log = AccessLog(logger: logger)
         let operational = [("GET", "/metrics"), ("GET", "/health"), ("GET", "/health/ready"), ("HEAD", "/api/hello")]
         for (method, route) in operational {
-            log.exchangeDidFinish(record(method, route))
+            log.exchangeDidFinish(record(method, route, excluded: true))
         }
-        #expect(lines.withLock { $0 }.isEmpty, "scrapes, probes and warm-ups are not logged by default")
+        #expect(lines.withLock { $0 }.isEmpty, "excluded requests are not logged")
         let message = record("POST", "/v1/messages")
         log.exchangeDidFinish(message)
-        log.exchangeDidFinish(record("GET", "/api/hello"))  // only HEAD is the warm-up
+        log.exchangeDidFinish(record("GET", "/api/hello"))
         let written = lines.withLock { $0 }
         #expect(written.count == 2)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any])
         #expect(json["trace_id"] as? String == message.trace.traceID)
         #expect(json["session_id"] as? String == "a1b2c3d4-session")
 
-        AccessLog(logger: logger, excluding: .empty).exchangeDidFinish(record("GET", "/health"))
-        #expect(lines.withLock { $0.count } == 3, "with nothing excluded, a probe is logged")
+        log.exchangeDidFinish(record("GET", "/health"))
+        #expect(lines.withLock { $0.count } == 3, "a probe not excluded is logged")
     }
 
     @Test("strings with quotes, newlines and control characters stay valid JSON")

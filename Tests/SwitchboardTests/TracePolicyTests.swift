@@ -34,6 +34,7 @@ struct TracePolicyTests {
         let records = harness.recorder.all
         #expect(records.map(\.route) == ["/health", "/health/ready", "/metrics", "/api/hello", "/v1/messages"])
         #expect(records.map(\.trace.isSampled) == [false, false, false, false, true])
+        #expect(records.map(\.isExcluded) == [true, true, true, true, false], "and so no access-log line")
         #expect(Self.spans(records).map(\.name) == ["POST /v1/messages"])
         let exposition = MetricsExposition.render(harness.registry, format: .openMetrics)
         for record in records.dropLast() { #expect(!exposition.contains(record.trace.traceID)) }
@@ -41,6 +42,7 @@ struct TracePolicyTests {
         let everything = try GatewayHarness(yaml: Self.yaml, environment: ["SWITCHBOARD_EXCLUDED_ROUTES": "none"])
         _ = try await everything.test { client in try await client.execute(uri: "/health", method: .get) }
         #expect(everything.recorder.all.map(\.trace.isSampled) == [true], "configurable: nothing excluded")
+        #expect(everything.recorder.all.map(\.isExcluded) == [false], "and so the probe is logged")
     }
 
     @Test("OTEL_TRACES_SAMPLER decides fresh traces and, unless parent-based, callers' too; the flag travels on")

@@ -14,8 +14,9 @@ public struct TracePolicy: Sendable, Equatable {
         self.excludedRoutes = excludedRoutes
     }
 
-    /// `trace` (the caller's, from `traceparent`, or a new one) with the decision for `method` `path` in its flag.
-    public func trace(_ trace: TraceContext, method: String, path: String) -> TraceContext {
-        self.excludedRoutes.contains(method: method, path: path) ? trace.sampled(false) : self.sampler.sample(trace)
+    /// `trace` (the caller's, from `traceparent`, or a new one) with the decision in its flag: never sampled
+    /// for an excluded route, else as the sampler says.
+    public func trace(_ trace: TraceContext, isExcluded: Bool) -> TraceContext {
+        isExcluded ? trace.sampled(false) : self.sampler.sample(trace)
     }
 }

@@ -70,7 +70,6 @@ public struct TracingObserver: ExchangeObserver {
             if let maxTokens = exchange.maxTokens { attributes["gen_ai.request.max_tokens"] = .int(Int64(maxTokens)) }
             if let temperature = exchange.temperature { attributes["gen_ai.request.temperature"] = .double(temperature) }
             var events: [SpanData.Event] = []
-            let failure: String?
             if isLast {
                 let usage = exchange.usage
                 attributes["gen_ai.response.model"] = .string(exchange.upstreamModel ?? "")
@@ -103,7 +102,7 @@ public struct TracingObserver: ExchangeObserver {
                     ]))
                 }
             }
-            failure = attempt.failure
+            let failure = attempt.failure
             if let failure { attributes["error.type"] = .string(failure) }
             self.record(
                 SpanData(

@@ -2,19 +2,17 @@ import Logging
 
 /// Writes one log line per finished request: id, trace id, session, method, route, model, provider,
 /// status, duration. Never a key, a token, or message content. Excluded routes (health probes and
-/// scrapes, by default) write none.
+/// scrapes, by default; ``ExchangeRecord/isExcluded``) write none.
 public struct AccessLog: ExchangeObserver {
     private let logger: Logger
-    private let excludedRoutes: ExcludedRoutes
 
-    public init(logger: Logger, excluding excludedRoutes: ExcludedRoutes = .operational) {
+    public init(logger: Logger) {
         self.logger = logger
-        self.excludedRoutes = excludedRoutes
     }
 
     public func exchangeDidFinish(_ record: ExchangeRecord) {
         guard self.logger.logLevel <= .info else { return }  // not even the metadata when nobody logs it
-        guard !self.excludedRoutes.contains(method: record.method, path: record.route) else { return }
+        guard !record.isExcluded else { return }
         var metadata: Logger.Metadata = [
             "request_id": .string(record.requestID),
             // Also for an unsampled trace: upstreams that log the traceparent share it.

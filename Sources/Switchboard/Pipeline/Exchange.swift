@@ -84,6 +84,9 @@ public struct ExchangeRecord: Sendable {
     /// What went wrong upstream, when the attempt that decided the answer failed (`connection_refused`,
     /// `http_429`, …); earlier attempts' failures are on ``upstreamAttempts``.
     public var upstreamError: String? { self.upstreamAttempts.last?.failure }
+    /// An excluded route (`switchboard.excluded_routes`: scrapes and probes by default), decided once when
+    /// the request arrives: no span, no exemplar, no access-log line.
+    public var isExcluded = false
     /// The client hung up before the response was complete.
     public var clientDisconnected = false
     /// What translation had to change, drop or guess.

@@ -71,6 +71,13 @@ struct ExchangeAccounting: Sendable {
         self.exchange.mark(.upstreamFinished)
     }
 
+    /// The upstream reported an error of Anthropic type `type` inside an answer it had begun, and the
+    /// bytes go on to the client as they are (the passthrough's `event: error`).
+    func upstreamReportedError(type: String) {
+        self.exchange.failAttempt(UpstreamReportedError.kind(ofType: type))
+        self.exchange.update { $0.errorType = type }
+    }
+
     /// The answer broke off after it began. Records the upstream's failure on the attempt (a transport
     /// break, or an error the upstream reported in the stream) and returns the error the client sees.
     /// Cancellation (the client went away) is not a failure of the upstream and is not passed here.

@@ -82,9 +82,7 @@ enum AnthropicUsageReader {
             accounting.messageEnded(stopReason: event["delta"]?["stop_reason"]?.stringValue, usage: Self.usage(in: event))
         case "error":
             // Anthropic's own mid-stream error (overloaded, …): the upstream failed this attempt.
-            let type = event["error"]?["type"]?.stringValue ?? "api_error"
-            accounting.exchange.failAttempt(UpstreamReportedError.kind(ofType: type))
-            accounting.exchange.update { $0.errorType = type }
+            accounting.upstreamReportedError(type: event["error"]?["type"]?.stringValue ?? "api_error")
         default:
             break
         }

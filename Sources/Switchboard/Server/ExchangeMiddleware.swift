@@ -31,7 +31,8 @@ struct ExchangeMiddleware: RouterMiddleware {
         let (trace, requestID) = exchange.update { record in
             record.method = request.method.rawValue
             record.userAgent = userAgent
-            record.trace = self.tracing.trace(incoming ?? record.trace, method: record.method, path: request.uri.path)
+            record.isExcluded = self.tracing.excludedRoutes.contains(method: record.method, path: request.uri.path)
+            record.trace = self.tracing.trace(incoming ?? record.trace, isExcluded: record.isExcluded)
             return (record.trace, record.requestID)
         }
         let connection = self.connections.connection(for: context.channel)

@@ -154,6 +154,9 @@ struct GeminiRequestTranslatorTests {
         let flashOutput = (flashResponse?["response"] as? [String: Any])?["output"] as? String
         #expect(flashOutput == "2 files\nfirst notes\nsecond notes")
         #expect(flashParts.dropFirst().allSatisfy { $0["text"] == nil }, "2.5: media after the response, no stray text")
+        let media = flashParts.dropFirst().compactMap { ($0["inlineData"] as? [String: Any])?["mimeType"] as? String }
+        #expect(media == ["image/png", "application/pdf"], "2.5: the blobs still reach the model")
+        #expect(flashParts.contains { ($0["fileData"] as? [String: Any])?["fileUri"] as? String == "https://example.com/a.png" })
         #expect(GeminiRequestValidator(model: "gemini-2.5-flash").validate(flash) == nil)
     }
 
