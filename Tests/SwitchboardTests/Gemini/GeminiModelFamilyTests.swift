@@ -1,3 +1,5 @@
+import Foundation
+import SwitchboardTesting
 import Testing
 
 @testable import Switchboard
@@ -32,26 +34,27 @@ struct GeminiModelFamilyTests {
     }
 
     @Test("a deployment's base_model decides the rules: an alias that points at 2.5 gets a thinking budget, not a level")
-    func overrideThroughTranslator() throws {
-        let loaded = try ConfigurationLoader(environment: [:]).load(yaml: """
-            model_list:
-              - model_name: lite
-                litellm_params: {model: gemini/gemini-flash-lite-latest, api_key: k}
-                model_info: {id: lite-1, base_model: gemini/gemini-2.5-flash-lite}
-            """)
-        #expect(loaded.warnings.isEmpty)
-        let deployment = try #require(loaded.configuration.deployments.first)
-        #expect(deployment.baseModel == "gemini/gemini-2.5-flash-lite")
-        let request = try anthropicRequest(
-            #"{"model":"lite","max_tokens":100,"thinking":{"type":"adaptive"},"messages":[{"role":"user","content":"hi"}]}"#
-        )
-        let family = deployment.baseModel.flatMap(GeminiModelFamily.init(baseModel:))
-        let translated = try GeminiRequestTranslator(
-            model: "gemini-flash-lite-latest", family: family, dropParams: false, signatures: ThoughtSignatures()
-        ).translate(request)
-        #expect(translated.request.generationConfig?.thinkingConfig == GeminiThinkingConfig(thinkingBudget: -1, includeThoughts: true))
-        let unknown = try translator(model: "gemini-flash-lite-latest").translate(request)
-        #expect(unknown.request.generationConfig?.thinkingConfig?.thinkingLevel == "high", "without the override: the newest rules")
+    func overrideReachesTheUpstream() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: "k")
+        let body = #"{"model":"lite","max_tokens":100,"thinking":{"type":"adaptive"},"messages":[{"role":"user","content":"hi"}]}"#
+        func thinkingConfig(baseModel: String?) async throws -> [String: Any]? {
+            let info = baseModel.map { "\n    model_info: {id: lite-1, base_model: \($0)}" } ?? ""
+            let harness = try GatewayHarness(yaml: """
+                model_list:
+                  - model_name: lite
+                    litellm_params: {model: gemini/gemini-flash-lite-latest, api_key: k, api_base: "\(fake.baseURL)/v1beta"}\(info)
+                """)
+            _ = try await harness.test { client in try await client.post("/v1/messages", body) }
+            let sent = try #require(fake.requests.last)
+            let json = try JSONSerialization.jsonObject(with: Data(sent.body.readableBytesView)) as? [String: Any]
+            return (json?["generationConfig"] as? [String: Any])?["thinkingConfig"] as? [String: Any]
+        }
+        let overridden = try await thinkingConfig(baseModel: "gemini/gemini-2.5-flash-lite")
+        #expect(overridden?["thinkingBudget"] as? Int == -1)
+        #expect(overridden?["thinkingLevel"] == nil)
+        let unknown = try await thinkingConfig(baseModel: nil)
+        #expect(unknown?["thinkingLevel"] as? String == "high", "without the override: the newest rules")
+        await fake.stop()
     }
 
     @Test("a base_model the table does not know is an error naming its path")
