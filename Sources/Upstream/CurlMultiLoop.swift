@@ -77,8 +77,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             self.statistics.commands.add(1, ordering: .relaxed)
         } else if case .add(let transfer, let caller) = command {
             // The loop is gone and never saw this transfer: nobody else touches it.
-            transfer.demand.hasEnded.store(true, ordering: .releasing)
-            caller.fail(Self.shutDownError)
+            transfer.reject(caller, Self.shutDownError)
         }
     }
 
@@ -143,8 +142,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         // Commands that raced with shutdown, handled outside the lock (a body's end may submit again):
         // fail their callers rather than leave them waiting.
         for case .add(let transfer, let caller) in raced {
-            transfer.demand.hasEnded.store(true, ordering: .releasing)
-            caller.fail(Self.shutDownError)
+            transfer.reject(caller, Self.shutDownError)
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -55,8 +55,7 @@ final class CurlTransfer: @unchecked Sendable {
     ) -> UnsafeMutableRawPointer? {
         switch self.state.start(caller) {
         case .failCaller(let caller, let error):
-            self.demand.hasEnded.store(true, ordering: .releasing)
-            caller.fail(error)
+            self.reject(caller, error)
             return nil
         case .addToCurl:
             return self.makeHandle(configuration: configuration, statistics: statistics)
@@ -182,6 +181,13 @@ final class CurlTransfer: @unchecked Sendable {
     /// The transfer ended in curl with `code`.
     func complete(with code: CURLcode) {
         self.finish(code == CURLE_OK ? nil : self.error(for: code))
+    }
+
+    /// Fails `caller` of a transfer that never reached curl (cancelled first, or the loop had stopped):
+    /// marked ended first, so the body's end asks the loop for nothing.
+    func reject(_ caller: Caller, _ error: UpstreamError) {
+        self.demand.hasEnded.store(true, ordering: .releasing)
+        caller.fail(error)
     }
 
     /// Ends the transfer, with `error` unless it completed: the waiting caller, or the body's

@@ -10,7 +10,7 @@ struct ShutdownRaceTests {
     func submitsRacingShutdown() async throws {
         let silent = try SilentListener()
         defer { silent.stop() }
-        let refused = "http://127.0.0.1:\(try await TransferLifetimeTests.closedPort())/"
+        let refused = "http://127.0.0.1:\(try LocalNginx.freePort())/"
         let expected: Set<UpstreamError.Kind> = [.connectionRefused, .cancelled, .shutDown]
         var watched: [WeakTransfer] = []
         for round in 0..<100 {

@@ -40,14 +40,6 @@ struct TransferLifetimeTests {
         )
     }
 
-    /// A loopback port nothing listens on.
-    static func closedPort() async throws -> Int {
-        let server = try await ScriptedHTTPServer.start { _, _ in }
-        let port = server.port
-        await server.stop()
-        return port
-    }
-
     /// Starts `request` in a task of its own, which may cancel itself first (so the cancel overtakes
     /// the add); only the returned task and weak reference keep track of it.
     static func start(
@@ -95,7 +87,7 @@ struct TransferLifetimeTests {
     @Test("connection refused")
     func refused() async throws {
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let port = try await Self.closedPort()
+        let port = try LocalNginx.freePort()
         let request = Self.request(to: "http://127.0.0.1:\(port)/")
         let watched = await Self.fail(request, on: client, with: .connectionRefused)
         #expect(await watched.isFreed())
@@ -176,7 +168,7 @@ struct TransferLifetimeTests {
     @Test("5,000 refused connections leave no transfer behind")
     func refusedSoak() async throws {
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let url = "http://127.0.0.1:\(try await Self.closedPort())/"
+        let url = "http://127.0.0.1:\(try LocalNginx.freePort())/"
         let workers = 50
         let watched = await withTaskGroup(of: [WeakTransfer].self) { group in
             for _ in 0..<workers {

@@ -289,9 +289,7 @@ struct UpstreamClientTests {
 
     @Test("nothing listening gives connectionRefused with curl's message")
     func connectionRefused() async throws {
-        let server = try await ScriptedHTTPServer.start { _, _ in }
-        let port = server.port
-        await server.stop()
+        let port = try LocalNginx.freePort()
         let client = UpstreamClient()
         let error = await #expect(throws: UpstreamError.self) {
             _ = try await client.execute(UpstreamRequest(url: "http://127.0.0.1:\(port)/"))
