@@ -58,8 +58,8 @@ public struct TraceContext: Sendable, Hashable {
 
     private static let dash = UInt8(ascii: "-")
 
-    /// The value of an ASCII lower-case hex digit; nil for anything else.
-    private static func nibble(_ byte: UInt8) -> UInt8? {
+    /// The value of an ASCII lower-case hex digit (the only kind W3C trace ids have); nil for anything else.
+    static func nibble(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

@@ -73,18 +73,10 @@ public enum OTLPTraceEncoder {
         bytes.reserveCapacity(hex.utf8.count / 2)
         var iterator = hex.utf8.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
-            bytes.append(Self.nibble(high) << 4 | Self.nibble(low))
+            // Ids were validated (or made) as lower-case hex.
+            bytes.append((TraceContext.nibble(high) ?? 0) << 4 | (TraceContext.nibble(low) ?? 0))
         }
         return bytes
-    }
-
-    private static func nibble(_ character: UInt8) -> UInt8 {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: 0
-        }
     }
 }
 

@@ -80,9 +80,8 @@ public struct TraceSampler: Sendable, Equatable {
 
     /// The trace id's last 8 bytes, big-endian, shifted right by one: what TraceIdRatioBased compares.
     static func randomPart(of traceID: String) -> UInt64 {
-        let bytes = OTLPTraceEncoder.bytes(fromHex: traceID)
-        guard bytes.count == 16 else { return .max }
-        return bytes[8...].reduce(0) { $0 << 8 | UInt64($1) } >> 1
+        guard traceID.utf8.count == 32, let low = UInt64(traceID.suffix(16), radix: 16) else { return .max }
+        return low >> 1
     }
 
     /// `ratio × 2⁶³`: every 63-bit value below it is sampled (all of them at 1, none at 0).
