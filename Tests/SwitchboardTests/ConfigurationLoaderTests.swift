@@ -114,6 +114,13 @@ struct ConfigurationLoaderTests {
         #expect(error?.path == "model_list[0].litellm_params.\(parameter.prefix { $0 != ":" })")
     }
 
+    @Test("a bounded parameter a provider ignores is warned about, not checked")
+    func ignoredBoundedParameter() throws {
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: gemini/g, api_key: k, mock_delay_ms: -1}\n"
+        let loaded = try self.loader.load(yaml: yaml)
+        #expect(loaded.warnings == ["model_list[0].litellm_params.mock_delay_ms: not used by the gemini provider; ignored"])
+    }
+
     @Test("numbers a provider receives stay finite: inf and nan stay the words they were")
     func finiteParameters() throws {
         let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: mock/x, mock_response: nan}\n"

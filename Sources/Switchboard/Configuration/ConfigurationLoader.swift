@@ -134,7 +134,6 @@ private struct Reader {
             case "api_key": apiKey = try self.secret(value)
             case "api_base": apiBase = try self.secret(value)
             default:
-                if let bound = Self.boundedParameters[key] { _ = try value.double(in: bound.range, bound.what) }
                 parameters[key] = try self.resolved(value.json(), at: value)
                 parameterNodes[key] = value
             }
@@ -146,6 +145,10 @@ private struct Reader {
         where !model.provider.acceptedParameters.contains(key) && !ProviderKind.pricingParameters.contains(key) {
             self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
             parameters.removeValue(forKey: key)
+        }
+        // Numbers the provider turns into integers must fit them; a parameter it ignores is only warned about.
+        for (key, node) in parameterNodes where parameters[key] != nil {
+            if let bound = Self.boundedParameters[key] { _ = try node.double(in: bound.range, bound.what) }
         }
         var deployment = ModelDeployment(
             modelName: modelName,
