@@ -17,31 +17,28 @@ enum GeminiModelFamily: Sendable, Equatable {
 
     /// `id` is bare (`gemini-2.5-pro`): the provider strips a `models/` prefix before translating.
     init(model id: String) {
-        if id.hasPrefix("gemini-2.5-pro") {
-            self = .gemini2(budgetRange: 128...32_768, canDisable: false)
-        } else if id.hasPrefix("gemini-2.5-flash-lite") {
-            self = .gemini2(budgetRange: 512...24_576, canDisable: true)
-        } else if id.hasPrefix("gemini-2.5") {
-            self = .gemini2(budgetRange: 1...24_576, canDisable: true)
-        } else if Self.olderPrefixes.contains(where: { id.hasPrefix($0) }) {
-            self = .other
-        } else {
-            self = .gemini3(isPro: id.contains("-pro"))
-        }
+        self = Self.known(id) ?? .gemini3(isPro: id.contains("-pro"))
     }
-
-    /// Ids of the models older than 2.5 that the Gemini API has served.
-    private static let olderPrefixes = ["gemini-1.", "gemini-2.0", "gemini-pro-vision", "gemma-", "learnlm-"]
 
     /// The family a `model_info.base_model` names, or nil when the table knows no such model: an
     /// override must say something the table can check, not fall back to the default it overrides.
     init?(baseModel id: String) {
-        let bare = id.hasPrefix("gemini/") ? String(id.dropFirst(7)) : id
-        let known = bare.hasPrefix("gemini-3") || bare.hasPrefix("gemini-2.5")
-            || Self.olderPrefixes.contains(where: { bare.hasPrefix($0) })
-        guard known else { return nil }
-        self.init(model: bare)
+        guard let family = Self.known(id.hasPrefix("gemini/") ? String(id.dropFirst(7)) : id) else { return nil }
+        self = family
     }
+
+    /// The family of an id the table knows; nil for any other.
+    private static func known(_ id: String) -> GeminiModelFamily? {
+        if id.hasPrefix("gemini-2.5-pro") { return .gemini2(budgetRange: 128...32_768, canDisable: false) }
+        if id.hasPrefix("gemini-2.5-flash-lite") { return .gemini2(budgetRange: 512...24_576, canDisable: true) }
+        if id.hasPrefix("gemini-2.5") { return .gemini2(budgetRange: 1...24_576, canDisable: true) }
+        if id.hasPrefix("gemini-3") { return .gemini3(isPro: id.contains("-pro")) }
+        if Self.olderPrefixes.contains(where: { id.hasPrefix($0) }) { return .other }
+        return nil
+    }
+
+    /// Ids of the models older than 2.5 that the Gemini API has served.
+    private static let olderPrefixes = ["gemini-1.", "gemini-2.0", "gemini-pro-vision", "gemma-", "learnlm-"]
 
     /// Whether Google Search can go in one request with function declarations (Gemini 3 only; 2.5
     /// answers "Tool call context circulation is not enabled for models/…").
