@@ -53,16 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
         if self.allowUnauthenticated { configuration.server.allowUnauthenticated = true }
         // Thrown as is, it reaches stderr as `Error: refusing to listen …` with exit code 1 (no usage text: the
         // command line parsed fine; what it would expose is the problem).
-        try ListenAddressPolicy.check(
+        if let warning = try ListenAddressPolicy.check(
             host: configuration.server.host,
             masterKey: configuration.masterKey,
             allowUnauthenticated: configuration.server.allowUnauthenticated
-        )
-        if configuration.masterKey == nil, configuration.server.allowUnauthenticated,
-            !ListenAddressPolicy.isLoopback(configuration.server.host)
-        {
-            let warning = "serving \(configuration.server.host) without a master key, as allowed: "
-                + "anyone who reaches it uses your provider keys"
+        ) {
             logger.warning("\(warning)")
         }
 

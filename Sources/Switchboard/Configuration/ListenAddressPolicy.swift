@@ -4,9 +4,17 @@ import Foundation
 /// loopback needs a master key, or an explicit `--allow-unauthenticated` /
 /// `switchboard.allow_unauthenticated: true`.
 public enum ListenAddressPolicy {
-    /// Throws, saying how to fix it, when `host` reaches beyond this machine and nothing guards it.
-    public static func check(host: String, masterKey: String?, allowUnauthenticated: Bool) throws(ConfigurationError) {
-        guard masterKey == nil, !allowUnauthenticated, !Self.isLoopback(host) else { return }
+    /// Throws, saying how to fix it, when `host` reaches beyond this machine and nothing guards it;
+    /// returns a warning to log when it is unguarded as allowed.
+    public static func check(
+        host: String,
+        masterKey: String?,
+        allowUnauthenticated: Bool
+    ) throws(ConfigurationError) -> String? {
+        guard masterKey == nil, !Self.isLoopback(host) else { return nil }
+        if allowUnauthenticated {
+            return "serving \(host) without a master key, as allowed: anyone who reaches it uses your provider keys"
+        }
         throw ConfigurationError(
             path: "",
             message: """
