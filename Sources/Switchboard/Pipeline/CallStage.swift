@@ -154,6 +154,7 @@ struct CallStage: Sendable {
         case .fallback(let target):
             exchange.update { $0.routingDecisions.append(.fallback(from: group, to: target, reason: reason)) }
         case .giveUp:
+            exchange.mark(.upstreamFinished)
             throw failure.error
         }
     }
