@@ -12,7 +12,7 @@ struct CallStage: Sendable {
     let routes: RouteTable
     let settings: RouterSettings
 
-    /// Longest wait for a cooling group to come back when nothing else bounds the request.
+    /// The longest wait before a retry (a backoff, an upstream's `Retry-After`) when no deadline bounds it.
     static let longestWaitWithoutDeadline: Duration = .seconds(60)
 
     func call(
@@ -38,22 +38,29 @@ struct CallStage: Sendable {
             case .unavailable(let retryAt, let cause):
                 let wait = retryAt.map { max(.zero, $0 - self.router.currentTime) }
                 let failure = AttemptFailure.unavailable(group: group.name, cause: cause, retryIn: wait)
-                let limit = deadline.map { $0 - .now } ?? Self.longestWaitWithoutDeadline
-                let (next, pause) = plan.unavailable(failure, cause: cause, retryIn: wait, limit: limit)
-                try self.note(next, from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
-                if pause > .zero { try await self.wait(pause, exchange: exchange) }
+                try self.note(plan.unavailable(failure), from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
                 continue
             }
             let route = plan.current.route(to: deployment)
             let lease = DeploymentLease(router: self.router, deployment: deployment, exchange: exchange)
             let attemptsBefore = exchange.record.upstreamAttempts.count
+            let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
+            if pause > .zero {
+                // A wait past the deadline (or a Retry-After of an hour) is no retry: the client gets the
+                // failure, with its retry-after, now.
+                let limit = deadline.map { $0 - .now } ?? Self.longestWaitWithoutDeadline
+                do {
+                    if pause > limit, let lastFailure { throw lastFailure.error }
+                    try await self.wait(pause, exchange: exchange)
+                } catch {
+                    self.router.abandoned(deployment)
+                    lease.release()
+                    exchange.mark(.upstreamFinished)
+                    throw error
+                }
+            }
             do {
                 try Self.validate(route)
-                let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
-                if pause > .zero {
-                    if let deadline, ContinuousClock.now + pause > deadline, let lastFailure { throw lastFailure }
-                    try await self.wait(pause, exchange: exchange)
-                }
                 let started = ContinuousClock.now
                 let reply = try await self.attempt(
                     route, decoded: decoded, group: plan.current, exchange: exchange, deadline: deadline,
