@@ -22,12 +22,14 @@ struct CallStage: Sendable {
         countingTokens: Bool
     ) async throws -> ProviderReply {
         let deadline = [self.settings.timeout, decoded.clientTimeout].compactMap { $0 }.min().map { ContinuousClock.now + $0 }
-        let session = self.settings.sessionAffinity ? exchange.record.sessionID : nil
+        let sessionID = self.settings.sessionAffinity ? exchange.record.sessionID : nil
         var plan = AttemptPlan(primary: match, settings: self.settings, routes: self.routes)
         var lastFailure: AttemptFailure?
         exchange.update { $0.modelGroup = match.group.name }
         while true {
             let group = plan.current.group
+            // Per group: a Claude Code session alternates between tiers (haiku, sonnet), each with its own cache.
+            let session = sessionID.map { "\($0)\u{1F}\(group.name)" }
             let choice = self.router.choose(
                 in: group, strategy: self.settings.strategy, session: session, avoiding: plan.tried, excluding: plan.exhausted
             )
