@@ -87,15 +87,15 @@ public final class FakeGeminiServer: Sendable {
         var silence: Duration = .zero
         /// How long to wait before the head (a `slow_head` fault).
         var headDelay: Duration = .zero
-        var breakage = Breakage.none
+        /// Whether the connection is reset once the request is read, before any byte of the answer.
+        var resetsBeforeHead = false
+        var ending = Ending.end
 
-        /// How a fault breaks the connection.
-        enum Breakage {
-            case none
-            /// A reset once the request is read, before any byte of the answer.
-            case beforeHead
-            /// After the chunks, silence for the duration (zero: none), then a reset.
-            case afterBody(silence: Duration)
+        /// How the body ends.
+        enum Ending {
+            case end
+            /// Silence for the duration (zero: none), then a reset.
+            case reset(after: Duration)
         }
 
         static func json(_ status: Int, _ object: Any) -> Reply {
@@ -128,9 +128,9 @@ public final class FakeGeminiServer: Sendable {
     }
 
     private static func send(_ reply: Reply, with writer: ScriptedHTTPServer.ResponseWriter) async throws {
-        if case .beforeHead = reply.breakage { return await writer.resetConnection() }
+        if reply.resetsBeforeHead { return await writer.resetConnection() }
         if reply.headDelay > .zero { try await Task.sleep(for: reply.headDelay) }
-        if !reply.streamed, case .none = reply.breakage {
+        if !reply.streamed, case .end = reply.ending {
             if reply.silence > .zero { try await Task.sleep(for: reply.silence) }
             return try await writer.respond(status: reply.status, headers: [("content-type", reply.contentType)], body: reply.chunks.joined())
         }
@@ -142,14 +142,12 @@ public final class FakeGeminiServer: Sendable {
             if index > 0 { try await Task.sleep(for: .milliseconds(3)) }
             try await writer.writeBody(chunk)
         }
-        switch reply.breakage {
-        case .none:
+        switch reply.ending {
+        case .end:
             try await writer.end()
-        case .afterBody(let silence):
+        case .reset(let silence):
             if silence > .zero { try await Task.sleep(for: silence) }
             await writer.resetConnection()
-        case .beforeHead:
-            preconditionFailure("reset before the head, above")
         }
     }
 
@@ -755,15 +753,15 @@ public final class FakeGeminiServer: Sendable {
         case .internalError:
             return Self.scriptedError(500)
         case .resetBeforeHead:
-            spoiled.breakage = .beforeHead
+            spoiled.resetsBeforeHead = true
         case .slowHead:
             spoiled.headDelay = parameters.slowHead
         case .stall:
             spoiled.chunks = partial
-            spoiled.breakage = .afterBody(silence: parameters.stallLimit)
+            spoiled.ending = .reset(after: parameters.stallLimit)
         case .resetMidStream:
             spoiled.chunks = partial
-            spoiled.breakage = .afterBody(silence: .zero)
+            spoiled.ending = .reset(after: .zero)
         case .truncated:
             spoiled.chunks = partial
         case .garbage:
