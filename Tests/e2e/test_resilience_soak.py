@@ -284,6 +284,12 @@ def test_no_failure_before_the_first_byte_reaches_the_client(soak):
     assert not refused, f"{len(refused)} requests got an error status: {describe(refused)}"
     json_errors = [o for o in outcomes if not o.stream and o.kind != "complete"]
     assert not json_errors, f"every fault on a JSON answer happens before the client's first byte: {describe(json_errors)}"
+    by_status = {
+        labels["status"]: value
+        for name, labels, value in soak["samples"]
+        if name == "switchboard_model_group_requests_total" and labels.get("model_group") == "soak" and value
+    }
+    assert by_status == {"200": REQUESTS}, f"the gateway's own count of what clients got: {by_status}"
 
 
 def test_every_mid_stream_fault_is_one_error_event(soak):
