@@ -167,7 +167,7 @@ public final class ModelRouter: Sendable {
     /// The attempt on `deployment` got its answer going: `firstContent` after it was sent.
     func succeeded(_ deployment: ModelDeployment, session: String?, firstContent: Duration?) {
         self.state.withLock { state in
-            guard var load = state.deployments[deployment.routingKey] else { return }
+            var load = state.deployments[deployment.routingKey] ?? DeploymentLoad()
             if let seconds = firstContent?.seconds {
                 load.latency = load.latency.map { 0.7 * $0 + 0.3 * seconds } ?? seconds
             }
@@ -194,7 +194,7 @@ public final class ModelRouter: Sendable {
     ) -> Duration? {
         let now = self.now()
         let transition = self.state.withLock { state -> DeploymentHealth.Transition in
-            guard var load = state.deployments[deployment.routingKey] else { return .none }
+            var load = state.deployments[deployment.routingKey] ?? DeploymentLoad()
             guard failure.kind.countsAgainstDeployment, mayCool else {
                 load.health.abandoned()
                 state.deployments[deployment.routingKey] = load
