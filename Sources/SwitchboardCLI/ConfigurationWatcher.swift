@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -31,7 +36,12 @@ struct ConfigurationWatcher: Service {
                 }
             }
             group.addTask {
+                // A stat per interval; the file is read and hashed only when its size, time or inode moved.
+                var seen = FileStamp(path: self.source.path)
                 while (try? await Task.sleep(for: self.pollInterval)) != nil {
+                    let now = FileStamp(path: self.source.path)
+                    guard now != seen else { continue }
+                    seen = now
                     await self.reload(loaded, reason: "file changed", force: false)
                 }
             }
@@ -75,5 +85,31 @@ struct ConfigurationWatcher: Service {
             "configuration reload refused; the configuration in use stays",
             metadata: ["reason": "\(reason)", "error": "\(error)", "path": "\(self.source.path ?? "embedded")"]
         )
+    }
+}
+
+/// What `stat` says of a file, to notice a change without reading it: an editor's write, or a rename
+/// over it (a new inode), as Kubernetes does for a mounted ConfigMap.
+private struct FileStamp: Equatable {
+    let inode: UInt64
+    let size: Int64
+    let modified: Int64
+    let modifiedNanoseconds: Int64
+
+    init(path: String?) {
+        var info = stat()
+        guard let path, stat(path, &info) == 0 else {
+            (self.inode, self.size, self.modified, self.modifiedNanoseconds) = (0, -1, 0, 0)
+            return
+        }
+        self.inode = UInt64(info.st_ino)
+        self.size = Int64(info.st_size)
+        #if canImport(Darwin)
+        self.modified = Int64(info.st_mtimespec.tv_sec)
+        self.modifiedNanoseconds = Int64(info.st_mtimespec.tv_nsec)
+        #else
+        self.modified = Int64(info.st_mtim.tv_sec)
+        self.modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
+        #endif
     }
 }

@@ -35,12 +35,12 @@ public struct GatewayConfiguration: Sendable {
 /// One `model_list` entry: a name clients use, and where requests for it go.
 public struct ModelDeployment: Sendable {
     /// `model_name`: what clients put in `model`; may hold `*` wildcards.
-    public var modelName: String
-    public var provider: ProviderKind
+    public var modelName: String { didSet { self.refreshRoutingKey() } }
+    public var provider: ProviderKind { didSet { self.refreshRoutingKey() } }
     /// The provider's model id (after `provider/`); may hold `*`, filled from the wildcard's match.
-    public var upstreamModel: String
+    public var upstreamModel: String { didSet { self.refreshRoutingKey() } }
     public var apiKey: String?
-    public var apiBase: String?
+    public var apiBase: String? { didSet { self.refreshRoutingKey() } }
     /// The remaining `litellm_params`, for the provider to read.
     public var parameters: JSONObject
     /// Where in the YAML this came from, for messages.
@@ -50,7 +50,7 @@ public struct ModelDeployment: Sendable {
     public var baseModel: String?
     /// Its name on metrics, spans and logs: `model_info.id`, else `<model_name>#<n>`, n counting the
     /// group's deployments from 1 in file order.
-    public var name: String
+    public var name: String { didSet { self.refreshRoutingKey() } }
     /// `litellm_params.weight`: its share of a `simple-shuffle` group's requests.
     public var weight: Double?
     /// `litellm_params.rpm` / `tpm`: requests and tokens per minute it can take; at either limit it is
@@ -81,12 +81,16 @@ public struct ModelDeployment: Sendable {
         self.parameters = parameters
         self.origin = origin
         self.name = modelName
+        self.routingKey = ""
+        self.refreshRoutingKey()
     }
 
     /// What the router keeps health and load under: the same deployment across a configuration reload.
-    var routingKey: String {
-        [self.modelName, self.name, "\(self.provider.rawValue)/\(self.upstreamModel)", self.apiBase ?? ""]
-            .joined(separator: "\u{1F}")
+    /// Stored, not computed: the router looks it up several times per request.
+    private(set) var routingKey: String
+
+    private mutating func refreshRoutingKey() {
+        self.routingKey = "\(self.modelName)\u{1F}\(self.name)\u{1F}\(self.provider.rawValue)/\(self.upstreamModel)\u{1F}\(self.apiBase ?? "")"
     }
 }
 

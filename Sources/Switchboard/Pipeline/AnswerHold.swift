@@ -157,12 +157,14 @@ struct HeldEvents: AsyncSequence, Sendable {
     /// answer, so no two tasks ever hold it at once.
     final class Source: @unchecked Sendable {
         private var iterator: any AsyncIteratorProtocol<AnthropicEvent, any Error>
-        let ready: (any ReadyEvents)?
         let lease: DeploymentLease
+        /// The iterator as ``ReadyEvents``, looked up once and only for a streaming answer: a cast to a
+        /// protocol the type does not conform to is a search of every conformance record (about 60,000
+        /// instructions, measured), which a non-streaming answer has no use for.
+        private(set) lazy var ready: (any ReadyEvents)? = self.iterator as? any ReadyEvents
 
         init(_ iterator: any AsyncIteratorProtocol<AnthropicEvent, any Error>, lease: DeploymentLease) {
             self.iterator = iterator
-            self.ready = iterator as? any ReadyEvents
             self.lease = lease
         }
 
@@ -270,7 +272,7 @@ final class DeploymentLease: Sendable {
 
     func release() {
         guard !self.isReleased.exchange(true, ordering: .relaxed) else { return }
-        let usage = self.exchange.record.usage
+        let usage = self.exchange.update { $0.usage }
         let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
         self.router.released(self.deployment, tokens: tokens)
     }

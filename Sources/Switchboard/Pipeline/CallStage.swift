@@ -25,7 +25,7 @@ struct CallStage: Sendable {
         let request = PendingRequest(
             decoded: decoded,
             exchange: exchange,
-            sessionID: self.settings.sessionAffinity ? exchange.record.sessionID : nil,
+            sessionID: self.settings.sessionAffinity ? exchange.update { $0.sessionID } : nil,
             deadline: deadline,
             countingTokens: countingTokens
         )
@@ -86,7 +86,7 @@ struct CallStage: Sendable {
         let group = plan.current
         let route = group.route(to: deployment)
         let lease = DeploymentLease(router: self.router, deployment: deployment, exchange: exchange)
-        let attemptsBefore = exchange.record.upstreamAttempts.count
+        let attemptsBefore = exchange.update { $0.upstreamAttempts.count }
         do {
             let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
             // A wait past the deadline (or a Retry-After of an hour) is no retry: the client gets the failure,
@@ -121,8 +121,10 @@ struct CallStage: Sendable {
                 || !self.settings.fallbackGroups(from: group.group.name, after: .unavailable).isEmpty
             self.router.failed(deployment, group: group.group.name, failure: failure, settings: self.settings, mayCool: mayCool)
             let next = plan.next(after: failure)
-            if exchange.record.upstreamAttempts.count > attemptsBefore {
-                exchange.update { $0.upstreamAttempts[$0.upstreamAttempts.count - 1].decision = next.decision }
+            exchange.update { record in
+                if record.upstreamAttempts.count > attemptsBefore {
+                    record.upstreamAttempts[record.upstreamAttempts.count - 1].decision = next.decision
+                }
             }
             try self.note(next, from: group.group.name, reason: failure.kind, exchange: exchange, failure: failure)
             return .failed(failure)

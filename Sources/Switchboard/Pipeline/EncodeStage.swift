@@ -10,10 +10,11 @@ struct EncodeStage: Sendable {
     let captureContent: Bool
 
     func encode(_ reply: ProviderReply, exchange: Exchange, isStreaming: Bool) async throws -> Response {
+        let (provider, isSampled) = exchange.update { ($0.provider?.rawValue ?? "upstream", $0.trace.isSampled) }
         let accounting = ExchangeAccounting(
             exchange: exchange,
-            provider: exchange.record.provider?.rawValue ?? "upstream",
-            captureContent: self.captureContent && exchange.record.trace.isSampled
+            provider: provider,
+            captureContent: self.captureContent && isSampled
         )
         switch reply {
         case .events(let events):

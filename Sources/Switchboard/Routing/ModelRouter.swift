@@ -93,9 +93,8 @@ public final class ModelRouter: Sendable {
             var retryAt: ContinuousClock.Instant?
             var rateLimited = true
             for deployment in group.deployments where !exhausted.contains(deployment.routingKey) {
-                var load = state.deployments[deployment.routingKey] ?? DeploymentLoad()
-                load.window.roll(at: now)
-                state.deployments[deployment.routingKey] = load
+                state.deployments[deployment.routingKey, default: DeploymentLoad()].window.roll(at: now)
+                let load = state.deployments[deployment.routingKey]!
                 switch load.health.availability(at: now) {
                 case .unavailable(let until):
                     if let until { retryAt = min(retryAt ?? until, until) }
