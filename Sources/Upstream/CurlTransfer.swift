@@ -88,6 +88,10 @@ final class CurlTransfer: @unchecked Sendable {
         set(ccurl_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
         let connectTimeout = request.connectTimeout ?? configuration.connectTimeout
         set(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.milliseconds))
+        if let timeout = request.timeout {
+            // At least 1 ms: curl reads 0 as "no limit".
+            set(ccurl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)))
+        }
         if let caBundle = configuration.caBundlePath {
             set(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, caBundle))
         }

@@ -16,6 +16,8 @@ public struct UpstreamRequest: Sendable {
     /// When set, the body yields an empty chunk each time this long passes without a byte while the
     /// consumer waits for one, so that a stream relaying this body can show the client it is alive.
     public var heartbeat: Duration?
+    /// The most the whole exchange may take, head and body; past it the transfer fails with `timeout`.
+    public var timeout: Duration?
 
     public init(
         method: String = "GET",
@@ -24,7 +26,8 @@ public struct UpstreamRequest: Sendable {
         body: ByteBuffer? = nil,
         connectTimeout: Duration? = nil,
         idleTimeout: Duration? = nil,
-        heartbeat: Duration? = nil
+        heartbeat: Duration? = nil,
+        timeout: Duration? = nil
     ) {
         self.method = method
         self.url = url
@@ -33,5 +36,6 @@ public struct UpstreamRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.heartbeat = heartbeat
+        self.timeout = timeout
     }
 }

@@ -179,11 +179,11 @@ struct ConfigurationLoaderTests {
         let result = try self.loader.load(yaml: """
             model_list:
               - model_name: a
-                litellm_params: {model: mock/x, rpm: 10, mock_response: hi}
+                litellm_params: {model: mock/x, vertex_project: p, mock_response: hi}
                 extra: 1
             surprise: yes
             """)
-        #expect(result.warnings.contains("model_list[0].litellm_params.rpm: not used by the mock provider; ignored"))
+        #expect(result.warnings.contains("model_list[0].litellm_params.vertex_project: not used by the mock provider; ignored"))
         #expect(result.warnings.contains("model_list[0].extra: not used by Switchboard; ignored"))
         #expect(result.warnings.contains("surprise: not used by Switchboard; ignored"))
         #expect(result.configuration.deployments[0].parameters == ["mock_response": .string("hi")])

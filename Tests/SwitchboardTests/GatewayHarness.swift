@@ -18,7 +18,9 @@ final class GatewayHarness: Sendable {
     let registry = MetricsRegistry()
 
     init(yaml: String, environment: [String: String] = [:], prices: PriceTable = PriceTable(), captureContent: Bool = false) throws {
-        let configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
+        var configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
+        // A test of what one attempt does sees that attempt alone; tests of retries say num_retries.
+        if !yaml.contains("num_retries") { configuration.router.numRetries = 0 }
         self.gateway = Gateway(
             configuration: configuration,
             upstream: UpstreamClient(configuration: .init(idleTimeout: .seconds(5), proxy: .none)),

@@ -50,6 +50,9 @@ private struct Reader {
     mutating func read(_ root: ConfigNode) throws -> GatewayConfiguration {
         var configuration = GatewayConfiguration(deployments: [])
         var sawModelList = false
+        var litellmRouter = RouterSettings()
+        var routerNode: ConfigNode?
+        var switchboardRouter = SwitchboardRouting()
         for (key, value) in try root.mapping() {
             switch key {
             case "model_list":
@@ -57,10 +60,14 @@ private struct Reader {
                 configuration.deployments = try value.sequence().map { try self.deployment($0) }
             case "litellm_settings":
                 for (setting, node) in try value.mapping() {
-                    if setting == "drop_params" {
-                        configuration.dropParams = try node.bool()
-                    } else {
-                        self.ignore(node)
+                    switch setting {
+                    case "drop_params": configuration.dropParams = try node.bool()
+                    // LiteLLM reads these here too; router_settings, read after, wins where both are set.
+                    case "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
+                        "content_policy_fallbacks", "retry_policy", "allowed_fails", "cooldown_time":
+                        try self.routerSetting(setting, node, into: &litellmRouter)
+                    case "request_timeout": litellmRouter.timeout = try self.duration(node)
+                    default: self.ignore(node)
                     }
                 }
             case "general_settings":
@@ -72,15 +79,9 @@ private struct Reader {
                     }
                 }
             case "router_settings":
-                for (setting, node) in try value.mapping() {
-                    if setting == "model_group_alias" {
-                        configuration.aliases = try self.aliases(node)
-                    } else {
-                        self.ignore(node)
-                    }
-                }
+                routerNode = value
             case "switchboard":
-                configuration.server = try self.serverSettings(value)
+                configuration.server = try self.serverSettings(value, router: &switchboardRouter)
             default:
                 self.ignore(value)
             }
@@ -88,6 +89,18 @@ private struct Reader {
         guard sawModelList, !configuration.deployments.isEmpty else {
             throw ConfigurationError(path: "model_list", message: "expected a non-empty list of models")
         }
+        configuration.router = litellmRouter
+        if let routerNode {
+            for (setting, node) in try routerNode.mapping() {
+                if setting == "model_group_alias" {
+                    configuration.aliases = try self.aliases(node)
+                } else {
+                    try self.routerSetting(setting, node, into: &configuration.router)
+                }
+            }
+        }
+        switchboardRouter.apply(to: &configuration.router)
+        configuration.deployments = Self.named(configuration.deployments)
         // LiteLLM's fallback when general_settings has no master_key.
         if configuration.masterKey == nil, let key = self.environment["LITELLM_MASTER_KEY"], !key.isEmpty {
             configuration.masterKey = key
@@ -106,13 +119,16 @@ private struct Reader {
         var modelName: String?
         var params: ConfigNode?
         var baseModel: ConfigNode?
+        var id: ConfigNode?
         for (key, value) in try entry.mapping() {
             switch key {
             case "model_name": modelName = try value.string()
             case "litellm_params": params = value
             case "model_info":
-                // Descriptive metadata in LiteLLM, except what the deployment really is.
-                baseModel = try value.mapping().first { $0.key == "base_model" }?.value
+                // Descriptive metadata in LiteLLM, except what the deployment really is and its id.
+                let info = try value.mapping()
+                baseModel = info.first { $0.key == "base_model" }?.value
+                id = info.first { $0.key == "id" }?.value
             default: self.ignore(value)
             }
         }
@@ -128,11 +144,18 @@ private struct Reader {
         var apiBase: String?
         var parameters: JSONObject = [:]
         var parameterNodes: [String: ConfigNode] = [:]
+        var routing = DeploymentRouting()
         for (key, value) in try params.mapping() {
             switch key {
             case "model": model = try self.providerModel(value)
             case "api_key": apiKey = try self.secret(value)
             case "api_base": apiBase = try self.secret(value)
+            case "weight": routing.weight = try value.double(in: 0...1_000_000, "a weight")
+            case "rpm": routing.rpm = try value.int(in: 1...1_000_000_000)
+            case "tpm": routing.tpm = try value.int(in: 1...1_000_000_000_000)
+            case "timeout": routing.timeout = try self.positiveDuration(value)
+            case "stream_timeout": routing.streamTimeout = try self.positiveDuration(value)
+            case "max_retries": routing.maxRetries = try value.int(in: 0...100)
             default:
                 parameters[key] = try self.resolved(value.json(), at: value)
                 parameterNodes[key] = value
@@ -159,6 +182,8 @@ private struct Reader {
             parameters: parameters,
             origin: entry.path
         )
+        routing.apply(to: &deployment)
+        if let id { deployment.name = try id.string() }
         if let baseModel {
             deployment.baseModel = try baseModel.string()
             // The rules a Gemini deployment follows come from it, so a name the table does not know is an error
@@ -205,10 +230,18 @@ private struct Reader {
         return aliases
     }
 
-    private mutating func serverSettings(_ node: ConfigNode) throws -> ServerSettings {
+    private mutating func serverSettings(_ node: ConfigNode, router: inout SwitchboardRouting) throws -> ServerSettings {
         var settings = ServerSettings()
         for (key, value) in try node.mapping() {
             switch key {
+            case "routing":
+                for (option, node) in try value.mapping() {
+                    switch option {
+                    case "session_affinity": router.sessionAffinity = try node.bool()
+                    case "max_backoff_seconds": router.maximumBackoff = try self.duration(node)
+                    default: self.ignore(node)
+                    }
+                }
             case "host": settings.host = try value.string()
             case "port": settings.port = try value.int(in: 0...65_535)
             case "max_request_body_mb":
@@ -253,6 +286,80 @@ private struct Reader {
         .milliseconds(Int64(try node.double(in: 0...31_536_000, "a number of seconds") * 1000))
     }
 
+    /// Seconds above 0.
+    private func positiveDuration(_ node: ConfigNode) throws -> Duration {
+        let duration = try self.duration(node)
+        guard duration > .zero else { throw node.error("expected a number of seconds above 0") }
+        return duration
+    }
+
+    /// One `router_settings` key (or its `litellm_settings` twin).
+    private mutating func routerSetting(_ key: String, _ node: ConfigNode, into router: inout RouterSettings) throws {
+        switch key {
+        case "routing_strategy":
+            let name = try node.string()
+            guard let strategy = RouterSettings.Strategy(rawValue: name) else {
+                let known = RouterSettings.Strategy.allCases.map(\.rawValue).joined(separator: ", ")
+                throw node.error("expected one of \(known); got \"\(name)\"")
+            }
+            router.strategy = strategy
+        case "num_retries": router.numRetries = try node.int(in: 0...100)
+        case "allowed_fails": router.allowedFails = try node.int(in: 0...1_000_000)
+        case "cooldown_time": router.cooldownTime = try self.duration(node)
+        case "timeout": router.timeout = try self.positiveDuration(node)
+        case "stream_timeout": router.streamTimeout = try self.positiveDuration(node)
+        case "retry_after": router.minimumRetryWait = try self.duration(node)
+        case "max_fallbacks": router.maxFallbacks = try node.int(in: 0...100)
+        case "fallbacks": router.fallbacks = try self.fallbacks(node)
+        case "context_window_fallbacks": router.contextWindowFallbacks = try self.fallbacks(node)
+        case "content_policy_fallbacks": router.contentPolicyFallbacks = try self.fallbacks(node)
+        case "default_fallbacks": router.defaultFallbacks = try node.sequence().map { try $0.string() }
+        case "retry_policy": router.retryPolicy = try self.policy(node, suffix: "Retries")
+        case "allowed_fails_policy": router.allowedFailsPolicy = try self.policy(node, suffix: "AllowedFails")
+        default: self.ignore(node)
+        }
+    }
+
+    /// `[{group: [fallback, …]}, …]`, LiteLLM's shape (a plain mapping is taken too).
+    private func fallbacks(_ node: ConfigNode) throws -> [String: [String]] {
+        let entries = node.node.mapping != nil ? [node] : try node.sequence()
+        var fallbacks: [String: [String]] = [:]
+        for entry in entries {
+            for (group, targets) in try entry.mapping() {
+                let names = try targets.sequence().map { try $0.string() }
+                guard !names.contains(group) else { throw targets.error("a group cannot fall back to itself") }
+                fallbacks[group, default: []] += names
+            }
+        }
+        return fallbacks
+    }
+
+    /// `retry_policy` / `allowed_fails_policy`: `{RateLimitErrorRetries: 3, …}`.
+    private func policy(_ node: ConfigNode, suffix: String) throws -> [FailureClass: Int] {
+        var policy: [FailureClass: Int] = [:]
+        for (key, value) in try node.mapping() {
+            guard let kind = FailureClass.fromPolicyKey(key, suffix: suffix) else {
+                throw value.error(
+                    "expected one of RateLimitError\(suffix), InternalServerError\(suffix), TimeoutError\(suffix), "
+                        + "AuthenticationError\(suffix), ContentPolicyViolationError\(suffix), BadRequestError\(suffix)"
+                )
+            }
+            policy[kind] = try value.int(in: 0...1_000_000)
+        }
+        return policy
+    }
+
+    /// Gives each deployment without a `model_info.id` its name in its group: `<model_name>#<n>`.
+    private static func named(_ deployments: [ModelDeployment]) -> [ModelDeployment] {
+        var counts: [String: Int] = [:]
+        return deployments.map { original -> ModelDeployment in
+            var deployment = original
+            counts[deployment.modelName, default: 0] += 1
+            if deployment.name == deployment.modelName { deployment.name = "\(deployment.modelName)#\(counts[deployment.modelName]!)" }
+            return deployment
+        }
+    }
+
     /// `SWITCHBOARD_EXCLUDED_ROUTES`: entries separated by commas; `none` traces and logs every route.
     private static func excludedRoutes(fromEnvironment text: String) throws -> ExcludedRoutes {
         guard text.trimmingCharacters(in: .whitespaces).lowercased() != "none" else { return .empty }
@@ -294,16 +401,6 @@ private struct Reader {
     }
 
     private mutating func checkNames(_ configuration: GatewayConfiguration) throws {
-        var seen: [String: String] = [:]
-        for deployment in configuration.deployments {
-            if let first = seen[deployment.modelName] {
-                self.warnings.append(
-                    "\(deployment.origin).model_name: \"\(deployment.modelName)\" repeats \(first); the first is used"
-                )
-            } else {
-                seen[deployment.modelName] = deployment.origin
-            }
-        }
         let table = RouteTable(configuration: GatewayConfiguration(deployments: configuration.deployments))
         for (alias, target) in configuration.aliases.sorted(by: { $0.key < $1.key }) where table.resolve(target) == nil {
             throw ConfigurationError(
@@ -311,6 +408,54 @@ private struct Reader {
                 message: "expected the model_name of a model_list entry; \"\(target)\" matches none"
             )
         }
+        let router = configuration.router
+        let lists: [(String, [String: [String]])] = [
+            ("fallbacks", router.fallbacks), ("context_window_fallbacks", router.contextWindowFallbacks),
+            ("content_policy_fallbacks", router.contentPolicyFallbacks), ("default_fallbacks", ["*": router.defaultFallbacks]),
+        ]
+        for (key, fallbacks) in lists {
+            for (group, targets) in fallbacks.sorted(by: { $0.key < $1.key }) {
+                for target in targets where table.match(target) == nil {
+                    throw ConfigurationError(
+                        path: "router_settings.\(key)",
+                        message: "\(group) falls back to \"\(target)\", which is no model_name of model_list"
+                    )
+                }
+                if key != "default_fallbacks", table.match(group) == nil {
+                    self.warnings.append("router_settings.\(key): \"\(group)\" is no model_name of model_list; never used")
+                }
+            }
+        }
+    }
+}
+
+/// The routing keys of one deployment's `litellm_params`.
+private struct DeploymentRouting {
+    var weight: Double?
+    var rpm: Int?
+    var tpm: Int?
+    var timeout: Duration?
+    var streamTimeout: Duration?
+    var maxRetries: Int?
+
+    func apply(to deployment: inout ModelDeployment) {
+        deployment.weight = self.weight
+        deployment.rpm = self.rpm
+        deployment.tpm = self.tpm
+        deployment.timeout = self.timeout
+        deployment.streamTimeout = self.streamTimeout
+        deployment.maxRetries = self.maxRetries
+    }
+}
+
+/// `switchboard.routing`: Switchboard's own routing options.
+private struct SwitchboardRouting {
+    var sessionAffinity: Bool?
+    var maximumBackoff: Duration?
+
+    func apply(to router: inout RouterSettings) {
+        if let sessionAffinity { router.sessionAffinity = sessionAffinity }
+        if let maximumBackoff { router.maximumBackoff = maximumBackoff }
     }
 }
 

@@ -13,6 +13,8 @@ public struct GatewayConfiguration: Sendable {
     public var masterKey: String?
     /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
     public var dropParams: Bool
+    /// `router_settings`: retries, fallbacks, cooldowns, the routing strategy.
+    public var router = RouterSettings()
     public var server: ServerSettings
 
     public init(
@@ -46,6 +48,21 @@ public struct ModelDeployment: Sendable {
     /// `model_info.base_model`: the model this deployment really is, when its id does not say (an alias
     /// such as `gemini-flash-latest`, a tuned model). A Gemini deployment follows that model's rules.
     public var baseModel: String?
+    /// Its name on metrics, spans and logs: `model_info.id`, else `<model_name>#<n>`, n counting the
+    /// group's deployments from 1 in file order.
+    public var name: String
+    /// `litellm_params.weight`: its share of a `simple-shuffle` group's requests.
+    public var weight: Double?
+    /// `litellm_params.rpm` / `tpm`: requests and tokens per minute it can take; at either limit it is
+    /// skipped while another deployment has room.
+    public var rpm: Int?
+    public var tpm: Int?
+    /// `litellm_params.timeout`: the most a request on this deployment may take, every attempt included.
+    public var timeout: Duration?
+    /// `litellm_params.stream_timeout`: the most an attempt may wait for its first content.
+    public var streamTimeout: Duration?
+    /// `litellm_params.max_retries`: the most retries on this same deployment within one request.
+    public var maxRetries: Int?
 
     public init(
         modelName: String,
@@ -63,6 +80,13 @@ public struct ModelDeployment: Sendable {
         self.apiBase = apiBase
         self.parameters = parameters
         self.origin = origin
+        self.name = modelName
+    }
+
+    /// What the router keeps health and load under: the same deployment across a configuration reload.
+    var routingKey: String {
+        [self.modelName, self.name, "\(self.provider.rawValue)/\(self.upstreamModel)", self.apiBase ?? ""]
+            .joined(separator: "\u{1F}")
     }
 }
 

@@ -30,6 +30,13 @@ public final class GatewayMetrics: ExchangeObserver {
     private let overhead: MetricFamily
     private let upstreamErrors: MetricFamily
     private let clientDisconnects: MetricFamily
+    private let groupRequests: MetricFamily
+    private let retries: MetricFamily
+    private let fallbacks: MetricFamily
+    private let cooldowns: MetricFamily
+    private let backoff: MetricFamily
+    private let deploymentState: MetricFamily
+    private let registry: MetricsRegistry
     private let seenModels = Mutex<Set<String>>([])
 
     public init(registry: MetricsRegistry, live: LiveExchanges, version: String) {
@@ -115,6 +122,37 @@ public final class GatewayMetrics: ExchangeObserver {
             help: "Responses cut short because the client went away.",
             labels: ["route"]
         )
+        self.groupRequests = registry.counter(
+            "switchboard_model_group_requests",
+            help: "Messages requests by the model group they were routed to and the HTTP status the client got.",
+            labels: ["model_group", "status"]
+        )
+        self.retries = registry.counter(
+            "switchboard_retries",
+            help: "Attempts retried within their model group, by the failure class that caused the retry.",
+            labels: ["model_group", "reason"]
+        )
+        self.fallbacks = registry.counter(
+            "switchboard_fallbacks",
+            help: "Requests that fell back from one model group to another, by the failure class that caused it.",
+            labels: ["from", "to", "reason"]
+        )
+        self.cooldowns = registry.counter(
+            "switchboard_deployment_cooldowns",
+            help: "Times a deployment was put in cooldown (allowed_fails exceeded, Retry-After, a failed probe).",
+            labels: ["model_group", "deployment"]
+        )
+        self.backoff = registry.counter(
+            "switchboard_backoff_seconds",
+            help: "Time requests spent waiting between attempts (backoff, Retry-After).",
+            labels: ["model_group"]
+        )
+        self.deploymentState = registry.gauge(
+            "switchboard_deployment_state",
+            help: "1 for each deployment's current state (healthy, cooling, half_open), 0 for the others.",
+            labels: ["model_group", "deployment", "state"]
+        )
+        self.registry = registry
         let inFlight = registry.gauge("switchboard_in_flight_requests", help: "Requests being served now.")
         let inFlightStreams = registry.gauge("switchboard_in_flight_streams", help: "Streaming responses open now.")
         registry.onCollect {
@@ -124,6 +162,26 @@ public final class GatewayMetrics: ExchangeObserver {
         }
         registry.gauge("switchboard_build_info", help: "Build information; always 1.", labels: ["version", "curl_version"])
             .set([version, UpstreamClient.curlVersion], to: 1)
+    }
+
+    /// A deployment began a cooldown.
+    func cooldownStarted(group: String, deployment: String) {
+        self.cooldowns.increment([group, deployment])
+    }
+
+    /// Serves each deployment's state from `statuses`, read at every scrape.
+    func reportDeployments(_ statuses: @escaping @Sendable () -> [DeploymentStatus]) {
+        let family = self.deploymentState
+        let cooldowns = self.cooldowns
+        self.registry.onCollect {
+            for status in statuses() {
+                // Present from the start, so rate() and increase() see the first cooldown.
+                cooldowns.increment([status.group, status.deployment], by: 0)
+                for phase in DeploymentHealth.Phase.allCases {
+                    family.set([status.group, status.deployment, phase.rawValue], to: phase.rawValue == status.phaseName ? 1 : 0)
+                }
+            }
+        }
     }
 
     public func exchangeDidFinish(_ record: ExchangeRecord) {
@@ -140,7 +198,19 @@ public final class GatewayMetrics: ExchangeObserver {
         let model = self.bounded(record.upstreamModel ?? "")
         // Every failed attempt counts, the retried ones too: each is an upstream failing.
         for attempt in record.upstreamAttempts {
-            if let failure = attempt.failure { self.upstreamErrors.increment([provider, failure]) }
+            if let failure = attempt.failure { self.upstreamErrors.increment([attempt.target.provider.rawValue, failure]) }
+        }
+        if let group = record.modelGroup {
+            let bounded = self.bounded(group)
+            if record.route.hasSuffix("/v1/messages") { self.groupRequests.increment([bounded, String(record.status)]) }
+            for decision in record.routingDecisions {
+                switch decision {
+                case .retry(let group, let reason): self.retries.increment([self.bounded(group), reason.rawValue])
+                case .fallback(let from, let to, let reason):
+                    self.fallbacks.increment([self.bounded(from), self.bounded(to), reason.rawValue])
+                }
+            }
+            if record.backoff > .zero { self.backoff.increment([bounded], by: record.backoff.seconds) }
         }
         for event in record.translationEvents {
             if event.kind.isError {

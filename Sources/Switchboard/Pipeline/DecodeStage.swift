@@ -15,6 +15,8 @@ struct DecodeStage: Sendable {
         HTTPField.Name("anthropic-version")!, HTTPField.Name("anthropic-beta")!,
     ]
     private static let sessionHeader = HTTPField.Name("x-claude-code-session-id")!
+    /// The Anthropic SDKs' own request timeout, in seconds: the request is worth nothing to the client after it.
+    private static let clientTimeoutHeader = HTTPField.Name("x-stainless-timeout")!
 
     /// A decoded request, with what providers may need of the original.
     struct Decoded: Sendable {
@@ -23,6 +25,8 @@ struct DecodeStage: Sendable {
         let body: ByteBuffer
         let forwardedHeaders: [String: String]
         let query: String?
+        /// How long the client waits for the answer, when it said (`x-stainless-timeout`).
+        var clientTimeout: Duration? = nil
     }
 
     /// Decodes a Messages request; `countingTokens` for `count_tokens`, which needs no `max_tokens`.
@@ -44,7 +48,13 @@ struct DecodeStage: Sendable {
         for name in Self.forwardedHeaderNames {
             if let value = request.headers[name] { forwarded[name.canonicalName] = value }
         }
-        return Decoded(request: decoded, body: body, forwardedHeaders: forwarded, query: request.uri.query)
+        var clientTimeout: Duration?
+        if let text = request.headers[Self.clientTimeoutHeader], let seconds = Double(text), seconds > 0, seconds < 31_536_000 {
+            clientTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        return Decoded(
+            request: decoded, body: body, forwardedHeaders: forwarded, query: request.uri.query, clientTimeout: clientTimeout
+        )
     }
 
     /// Decodes a Messages request body; `requireMaxTokens` is false for `count_tokens`.

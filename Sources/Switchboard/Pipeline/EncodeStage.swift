@@ -9,10 +9,10 @@ struct EncodeStage: Sendable {
     /// Whether response text goes on spans.
     let captureContent: Bool
 
-    func encode(_ reply: ProviderReply, route: Route, exchange: Exchange, isStreaming: Bool) async throws -> Response {
+    func encode(_ reply: ProviderReply, exchange: Exchange, isStreaming: Bool) async throws -> Response {
         let accounting = ExchangeAccounting(
             exchange: exchange,
-            provider: route.provider.rawValue,
+            provider: exchange.record.provider?.rawValue ?? "upstream",
             captureContent: self.captureContent && exchange.record.trace.isSampled
         )
         switch reply {

@@ -18,11 +18,12 @@ public final class Exchange: Sendable {
         self.state.withLock { change(&$0) }
     }
 
-    /// Opens a new upstream attempt (a CLIENT span) to `url` and returns the `traceparent` to send with it.
-    public func beginUpstreamAttempt(url: String) -> String {
+    /// Opens a new upstream attempt (a CLIENT span) to `url` on `target` and returns the `traceparent` to
+    /// send with it.
+    public func beginUpstreamAttempt(url: String, target: AttemptTarget) -> String {
         self.state.withLock { record in
             let span = record.trace.child()
-            record.upstreamAttempts.append(UpstreamAttempt(span: span, url: url, start: .now))
+            record.upstreamAttempts.append(UpstreamAttempt(span: span, url: url, start: .now, target: target))
             return span.traceparent
         }
     }
@@ -33,6 +34,14 @@ public final class Exchange: Sendable {
         self.state.withLock { record in
             guard !record.upstreamAttempts.isEmpty else { return }
             record.upstreamAttempts[record.upstreamAttempts.count - 1].failure = kind
+        }
+    }
+
+    /// Records `kind` as the current attempt's failure unless a reader already said why it failed.
+    public func failAttemptUnlessFailed(_ kind: String) {
+        self.state.withLock { record in
+            guard let last = record.upstreamAttempts.indices.last, record.upstreamAttempts[last].failure == nil else { return }
+            record.upstreamAttempts[last].failure = kind
         }
     }
 
@@ -93,6 +102,12 @@ public struct ExchangeRecord: Sendable {
     public var translationEvents: [TranslationEvent] = []
     /// Each call to the upstream: a CLIENT span.
     public var upstreamAttempts: [UpstreamAttempt] = []
+    /// The model group the request was routed to first (its `model_name`).
+    public var modelGroup: String?
+    /// What the router did after failed attempts, in order: retries and fallbacks.
+    public var routingDecisions: [RoutingDecision] = []
+    /// Time spent waiting between attempts (backoff, `Retry-After`).
+    public var backoff: Duration = .zero
     /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
     public var sessionID: String?
     /// The client's `User-Agent`.
@@ -135,14 +150,42 @@ public struct UpstreamAttempt: Sendable {
     public var span: TraceContext
     public var url: String
     public var start: ContinuousClock.Instant
+    /// The deployment the attempt went to.
+    public var target: AttemptTarget
     /// How the attempt failed, when it did.
     public var failure: String?
+    /// What the router did about the failure: `retried`, `fell_back` or `gave_up`.
+    public var decision: String?
 
     /// Host and port of `url`, for `server.address` / `server.port`; nil for in-process providers.
     public var server: (address: String, port: Int)? {
         guard let components = URLComponents(string: self.url), let host = components.host else { return nil }
         return (host, components.port ?? (components.scheme == "https" ? 443 : 80))
     }
+}
+
+/// The deployment one attempt goes to, as spans, metrics and logs name it.
+public struct AttemptTarget: Sendable {
+    public var modelGroup: String
+    /// ``ModelDeployment/name``.
+    public var deployment: String
+    public var provider: ProviderKind
+    public var upstreamModel: String
+
+    public init(modelGroup: String, deployment: String, provider: ProviderKind, upstreamModel: String) {
+        self.modelGroup = modelGroup
+        self.deployment = deployment
+        self.provider = provider
+        self.upstreamModel = upstreamModel
+    }
+}
+
+/// A step the router took after an attempt failed.
+public enum RoutingDecision: Sendable, Equatable {
+    /// Another attempt in `group`, because of a failure of class `reason`.
+    case retry(group: String, reason: FailureClass)
+    /// On to the group `to`, because `from` failed with `reason` (or had no deployment available).
+    case fallback(from: String, to: String, reason: FailureClass)
 }
 
 /// Completes a finished record before observers read it (pricing is one). Stages run in order.

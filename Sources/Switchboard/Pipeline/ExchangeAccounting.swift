@@ -83,20 +83,9 @@ struct ExchangeAccounting: Sendable {
     /// Cancellation (the client went away) is not a failure of the upstream and is not passed here.
     func streamFailed(_ error: any Error) -> AnthropicError {
         self.exchange.mark(.upstreamFinished)
-        let failure: AnthropicError
-        switch error {
-        case let reported as UpstreamReportedError:
-            self.exchange.failAttempt(reported.kind)
-            failure = reported.error
-        case let transport as UpstreamError:
-            self.exchange.failAttempt(transport.kind == .connectionReset ? "stream_broken" : transport.kind.description)
-            failure = AnthropicError(upstream: transport, provider: self.provider)
-        case let error as AnthropicError:
-            failure = error
-        default:
-            self.exchange.failAttempt("stream_broken")
-            failure = .api("the \(self.provider) stream failed: \(error)")
-        }
+        let (failure, kind) = AnthropicError.readingAnswer(failedWith: error, provider: self.provider)
+        // A reader that already said why (a malformed call) keeps its kind.
+        self.exchange.failAttemptUnlessFailed(kind)
         self.exchange.update { $0.errorType = failure.type }
         return failure
     }

@@ -19,9 +19,9 @@ struct MessagesPipeline: Sendable {
 
     private func run(_ request: Request, exchange: Exchange, countingTokens: Bool) async throws -> Response {
         let decoded = try await self.decode.decode(request, exchange: exchange, countingTokens: countingTokens)
-        let route = try self.route.route(decoded.request, exchange: exchange)
-        let reply = try await self.call.call(decoded, route: route, exchange: exchange, countingTokens: countingTokens)
+        let match = try self.route.route(decoded.request, exchange: exchange)
+        let reply = try await self.call.call(decoded, match: match, exchange: exchange, countingTokens: countingTokens)
         let isStreaming = !countingTokens && decoded.request.isStreaming
-        return try await self.encode.encode(reply, route: route, exchange: exchange, isStreaming: isStreaming)
+        return try await self.encode.encode(reply, exchange: exchange, isStreaming: isStreaming)
     }
 }

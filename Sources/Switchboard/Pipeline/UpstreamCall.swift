@@ -11,8 +11,13 @@ import Upstream
 public struct UpstreamCall: Sendable {
     let client: UpstreamClient
     let exchange: Exchange
+    /// The deployment this attempt goes to.
+    let target: AttemptTarget
+    /// When the request must be over, every attempt included: each transfer is cut there.
+    let deadline: ContinuousClock.Instant?
+
     /// The provider's name in messages (`gemini`, `anthropic`).
-    let provider: String
+    var provider: String { self.target.provider.rawValue }
 
     /// Sends `request` and returns once a successful (2xx) response head has arrived. An error status
     /// is read (up to 1 MiB) and thrown as what `errors` makes of it.
@@ -27,26 +32,35 @@ public struct UpstreamCall: Sendable {
     }
 
     /// Sends `request` and returns its response whatever the status: for forwarding an upstream's answer
-    /// as it is. An error status is still recorded as the attempt's failure.
+    /// as it is. An error status is still recorded as the attempt's failure; the call stage decides
+    /// whether the client sees it or another attempt.
     func forward(_ request: UpstreamRequest) async throws -> UpstreamResponse {
         let response = try await self.open(request)
-        if response.status >= 400 {
-            self.exchange.failAttempt("http_\(response.status)")
-            self.exchange.update { $0.errorType = AnthropicError(upstreamStatus: response.status, message: "").type }
-        }
+        if response.status >= 400 { self.exchange.failAttempt("http_\(response.status)") }
         return response
     }
 
     /// Records an answer made in-process (the mock provider) as an attempt, traced like any other.
     func answerInProcess(model: String) {
-        _ = self.exchange.beginUpstreamAttempt(url: "mock:\(model)")
+        _ = self.exchange.beginUpstreamAttempt(url: "mock:\(model)", target: self.target)
         self.exchange.mark(.upstreamRequestSent)
         self.exchange.mark(.firstUpstreamByte)
     }
 
     private func open(_ request: UpstreamRequest) async throws -> UpstreamResponse {
         var request = request
-        request.headers.add(name: "traceparent", value: self.exchange.beginUpstreamAttempt(url: request.url))
+        request.headers.add(
+            name: "traceparent",
+            value: self.exchange.beginUpstreamAttempt(url: request.url, target: self.target)
+        )
+        if let deadline = self.deadline {
+            let remaining = deadline - .now
+            guard remaining > .zero else {
+                self.exchange.failAttempt("timeout")
+                throw AnthropicError.timeout("the request's deadline passed before \(self.provider) answered")
+            }
+            request.timeout = min(request.timeout ?? remaining, remaining)
+        }
         self.exchange.mark(.upstreamRequestSent)
         let response: UpstreamResponse
         do {

@@ -1,20 +1,21 @@
-/// Finds the deployment for a model name: an exact `model_name` first, then a `model_group_alias`,
+import OrderedCollections
+
+/// Finds the model group for a model name: an exact `model_name` first, then a `model_group_alias`,
 /// then the most specific wildcard.
 public struct RouteTable: Sendable {
-    private let exact: [String: ModelDeployment]
+    private let exact: [String: ModelGroup]
     private let aliases: [String: String]
-    /// Wildcard deployments, most specific (most literal characters) first.
-    private let patterns: [(pattern: ModelPattern, deployment: ModelDeployment)]
+    /// Wildcard groups, most specific (most literal characters) first, file order among equals.
+    private let patterns: [(pattern: ModelPattern, group: ModelGroup)]
 
     public init(configuration: GatewayConfiguration) {
-        var exact: [String: ModelDeployment] = [:]
-        var patterns: [(ModelPattern, ModelDeployment)] = []
-        for deployment in configuration.deployments {
-            if deployment.modelName.contains("*") {
-                patterns.append((ModelPattern(deployment.modelName), deployment))
-            } else if exact[deployment.modelName] == nil {
-                exact[deployment.modelName] = deployment
-            }
+        var members = OrderedDictionary<String, [ModelDeployment]>()
+        for deployment in configuration.deployments { members[deployment.modelName, default: []].append(deployment) }
+        var exact: [String: ModelGroup] = [:]
+        var patterns: [(ModelPattern, ModelGroup)] = []
+        for (name, deployments) in members {
+            let group = ModelGroup(name: name, deployments: deployments)
+            if name.contains("*") { patterns.append((ModelPattern(name), group)) } else { exact[name] = group }
         }
         self.exact = exact
         self.aliases = configuration.aliases
@@ -23,22 +24,30 @@ public struct RouteTable: Sendable {
             .map(\.element)
     }
 
-    /// The route for `model`, or nil when nothing matches.
-    public func resolve(_ model: String) -> Route? {
-        if let deployment = self.exact[model] {
-            return Route(requestedModel: model, deployment: deployment, upstreamModel: deployment.upstreamModel)
+    /// The group `model` belongs to, or nil when nothing matches.
+    public func match(_ model: String) -> GroupMatch? {
+        if let group = self.exact[model] {
+            return GroupMatch(requestedModel: model, group: group, captures: [])
         }
-        if let target = self.aliases[model], var route = self.resolve(target) {
-            route.requestedModel = model
-            return route
+        if let target = self.aliases[model], let match = self.match(target) {
+            return GroupMatch(requestedModel: model, group: match.group, captures: match.captures)
         }
-        for (pattern, deployment) in self.patterns {
+        for (pattern, group) in self.patterns {
             if let captures = pattern.match(model) {
-                let upstream = ModelPattern.substitute(captures, into: deployment.upstreamModel)
-                return Route(requestedModel: model, deployment: deployment, upstreamModel: upstream)
+                return GroupMatch(requestedModel: model, group: group, captures: captures)
             }
         }
         return nil
+    }
+
+    /// The route to the first deployment of `model`'s group, or nil when nothing matches.
+    public func resolve(_ model: String) -> Route? {
+        self.match(model).map { $0.route(to: $0.group.deployments[0]) }
+    }
+
+    /// Every group, exact names first, for health reports.
+    public var groups: [ModelGroup] {
+        self.exact.values.sorted { $0.name < $1.name } + self.patterns.map(\.group)
     }
 
     /// Names a client can use as they are: exact model names and aliases, sorted.
@@ -50,15 +59,4 @@ public struct RouteTable: Sendable {
     public var allModelNames: [String] {
         self.concreteModelNames + self.patterns.map(\.pattern.text)
     }
-}
-
-/// Where one request goes.
-public struct Route: Sendable {
-    /// The `model` the client sent.
-    public var requestedModel: String
-    public var deployment: ModelDeployment
-    /// The provider's model id, wildcards filled in.
-    public var upstreamModel: String
-
-    public var provider: ProviderKind { self.deployment.provider }
 }

@@ -16,6 +16,8 @@ public struct Gateway: Sendable {
     public let prices: PriceTable
     /// Whether message content goes on spans.
     public let captureContent: Bool
+    /// Deployment health, load and session affinity, shared by every request.
+    public let modelRouter: ModelRouter
     private let live = LiveExchanges()
     /// Each open client connection, so that a request can tell when its client hangs up.
     private let connections = ClientConnections()
@@ -39,6 +41,12 @@ public struct Gateway: Sendable {
         self.prices = prices.applying(overridesFrom: configuration)
         self.captureContent = captureContent
         let metrics = GatewayMetrics(registry: metricsRegistry, live: self.live, version: SwitchboardVersion.current)
+        let modelRouter = ModelRouter(onCooldown: { group, deployment, _ in
+            metrics.cooldownStarted(group: group, deployment: deployment)
+        })
+        self.modelRouter = modelRouter
+        let groups = RouteTable(configuration: configuration).groups
+        metrics.reportDeployments { modelRouter.health(of: groups) }
         let tracing: [any ExchangeObserver] = spans.map { [TracingObserver(record: $0)] } ?? []
         self.observers = [metrics] + tracing + observers
     }
@@ -49,7 +57,13 @@ public struct Gateway: Sendable {
         let pipeline = MessagesPipeline(
             decode: DecodeStage(requestBodyLimit: self.configuration.server.requestBodyLimit, captureContent: self.captureContent),
             route: RouteStage(routes: routes),
-            call: CallStage(providers: ProviderRegistry(configuration: self.configuration), client: self.upstream),
+            call: CallStage(
+                providers: ProviderRegistry(configuration: self.configuration),
+                client: self.upstream,
+                router: self.modelRouter,
+                routes: routes,
+                settings: self.configuration.router
+            ),
             encode: EncodeStage(captureContent: self.captureContent)
         )
         let models = ModelsEndpoint(routes: routes)
@@ -73,9 +87,8 @@ public struct Gateway: Sendable {
         }
         router.get("/metrics", use: metrics.scrape)
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
-        router.get("/health/ready") { _, _ in
-            Self.json(#"{"status":"ready","models":\#(self.configuration.deployments.count)}"#)
-        }
+        let readiness = Readiness(routes: routes, settings: self.configuration.router, router: self.modelRouter)
+        router.get("/health/ready") { _, _ in readiness.response() }
         // Claude Code warms the connection with `HEAD /api/hello`; answer it rather than log a 404.
         router.head("/api/hello") { _, _ in Response(status: .ok) }
         for prefix in ["", "/anthropic"] {

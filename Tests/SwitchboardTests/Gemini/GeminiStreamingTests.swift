@@ -143,7 +143,12 @@ struct GeminiStreamingTests {
             request: request,
             body: ByteBuffer(),
             route: Route(requestedModel: "g", deployment: deployment, upstreamModel: "gemini-2.5-flash"),
-            upstream: UpstreamCall(client: upstream, exchange: exchange, provider: "gemini")
+            upstream: UpstreamCall(
+                client: upstream,
+                exchange: exchange,
+                target: AttemptTarget(modelGroup: "g", deployment: "g#1", provider: .gemini, upstreamModel: "gemini-2.5-flash"),
+                deadline: nil
+            )
         )
         guard case .events(let events) = try await provider.sendMessage(call) else {
             throw AnthropicError.api("events expected")
