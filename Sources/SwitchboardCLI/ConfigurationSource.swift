@@ -1,5 +1,6 @@
 import Foundation
 import Switchboard
+import Telemetry
 
 /// Where the configuration comes from: a file, or the embedded default.
 struct ConfigurationSource {
@@ -12,12 +13,31 @@ struct ConfigurationSource {
             let result = try loader.load(yaml: EmbeddedDefaultConfiguration.yaml(environment: environment))
             return (result, EmbeddedDefaultConfiguration.notice(environment: environment))
         }
-        let text: String
+        return (try loader.load(yaml: try Self.read(path).text), nil)
+    }
+
+    /// The text to load and its SHA-256, as `sha256sum` prints it.
+    var contents: (text: String, sha256: String) {
+        get throws {
+            guard let path = self.path else {
+                let text = EmbeddedDefaultConfiguration.yaml(environment: [:])
+                return (text, SHA256.hex(of: Array(text.utf8)))
+            }
+            return try Self.read(path)
+        }
+    }
+
+    private static func read(_ path: String) throws -> (text: String, sha256: String) {
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError(path: "", message: "\(path) is not UTF-8 text")
+            }
+            return (text, SHA256.hex(of: data))
+        } catch let error as ConfigurationError {
+            throw error
         } catch {
             throw ConfigurationError(path: "", message: "cannot read \(path): \(error.localizedDescription)")
         }
-        return (try loader.load(yaml: text), nil)
     }
 }

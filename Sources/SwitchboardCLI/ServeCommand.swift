@@ -114,9 +114,15 @@ struct ServeCommand: AsyncParsableCommand {
             spans: tracing.endpoint == nil ? nil : processor.onEnd,
             captureContent: capture
         )
+        let source = ConfigurationSource(path: self.config)
+        gateway.configurationLoaded(sha256: (try? source.contents.sha256) ?? "")
+        var services: [any Service] = [SpanProcessorService(processor: processor)]
+        if self.config != nil {
+            services.append(ConfigurationWatcher(source: source, environment: environment, gateway: gateway, logger: logger))
+        }
         let address = "\(configuration.server.host):\(configuration.server.port)"
         let models = configuration.deployments.count
-        let application = gateway.makeApplication(services: [SpanProcessorService(processor: processor)]) { _ in
+        let application = gateway.makeApplication(services: services) { _ in
             logger.notice("listening", metadata: ["address": "\(address)", "models": "\(models)", "curl": "\(UpstreamClient.curlVersion)"])
         }
 

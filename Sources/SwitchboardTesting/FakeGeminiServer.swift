@@ -11,6 +11,12 @@ import Synchronization
 /// `:countTokens`. What a generation answers is scripted by a `fake:` directive in the prompt (see
 /// `script(for:)`); without one it answers `fake-gemini heard: <prompt>`. Every API request is recorded
 /// and served at `GET /_fake/requests`, with counts at `GET /_fake/stats`.
+///
+/// Generations can also be spoiled by a ``FaultPlan``, chosen by the fake rather than the client: the
+/// plan given at start applies to every request, and a path prefix `/faults/SPEC` (in a client's base
+/// URL: `http://127.0.0.1:PORT/faults/429=0.5,seed=3/v1beta`) puts the requests under it on the plan
+/// SPEC instead — one plan, one sequence of draws and one tally per distinct SPEC, so several
+/// deployments on one fake can fail differently. `/_fake/stats` reports what each plan injected.
 public final class FakeGeminiServer: Sendable {
     /// One request as received.
     public struct Recorded: Sendable {
@@ -27,6 +33,9 @@ public final class FakeGeminiServer: Sendable {
     private let issuedSignatures = Mutex(IssuedSignatures(capacity: 10_000))
     /// Prompts that already got their one malformed answer (`fake:malformed-once`).
     private let malformedPrompts = Mutex<Set<String>>([])
+    /// The seed of a `/faults/SPEC` plan whose spec names none.
+    private let faultSeed: UInt64
+    private let faults: Mutex<FaultLedger>
 
     /// `http://127.0.0.1:PORT`, without `/v1beta`.
     public var baseURL: String { self.server.baseURL }
@@ -35,19 +44,29 @@ public final class FakeGeminiServer: Sendable {
     /// Connections closed so far (see ``ScriptedHTTPServer/closedConnections``).
     public var closedConnections: Int { self.server.closedConnections }
 
-    private init(server: ScriptedHTTPServer, apiKey: String) {
+    private init(server: ScriptedHTTPServer, apiKey: String, faults: FaultPlan?, faultSeed: UInt64) {
         self.server = server
         self.apiKey = apiKey
+        self.faultSeed = faultSeed
+        var ledger = FaultLedger()
+        if let faults { ledger.runs[FaultLedger.defaultKey] = FaultLedger.Run(plan: faults) }
+        self.faults = Mutex(ledger)
     }
 
-    /// Starts the fake on 127.0.0.1; it accepts only `apiKey`, in `x-goog-api-key`.
-    public static func start(port: Int = 0, apiKey: String) async throws -> FakeGeminiServer {
+    /// Starts the fake on 127.0.0.1; it accepts only `apiKey`, in `x-goog-api-key`. `faults` spoils
+    /// generations outside a `/faults/SPEC` prefix; `faultSeed` seeds a prefix's plan that names no seed.
+    public static func start(
+        port: Int = 0,
+        apiKey: String,
+        faults: FaultPlan? = nil,
+        faultSeed: UInt64 = 0
+    ) async throws -> FakeGeminiServer {
         let box = Mutex<FakeGeminiServer?>(nil)
         let server = try await ScriptedHTTPServer.start(port: port) { request, writer in
             guard let fake = box.withLock({ $0 }) else { return }
             try await fake.handle(request, writer: writer)
         }
-        let fake = FakeGeminiServer(server: server, apiKey: apiKey)
+        let fake = FakeGeminiServer(server: server, apiKey: apiKey, faults: faults, faultSeed: faultSeed)
         box.withLock { $0 = fake }
         return fake
     }
@@ -66,6 +85,18 @@ public final class FakeGeminiServer: Sendable {
         var streamed: Bool
         /// How long to stay silent before the body (after the head, when streamed).
         var silence: Duration = .zero
+        /// How long to wait before the head (a `slow_head` fault).
+        var headDelay: Duration = .zero
+        /// Whether the connection is reset once the request is read, before any byte of the answer.
+        var resetsBeforeHead = false
+        var ending = Ending.end
+
+        /// How the body ends.
+        enum Ending {
+            case end
+            /// Silence for the duration (zero: none), then a reset.
+            case reset(after: Duration)
+        }
 
         static func json(_ status: Int, _ object: Any) -> Reply {
             Reply(status: status, contentType: "application/json; charset=UTF-8", chunks: [FakeGeminiServer.serialize(object)], streamed: false)
@@ -89,14 +120,21 @@ public final class FakeGeminiServer: Sendable {
         let query = String(request.uri.drop { $0 != "?" }.dropFirst())
         let record = Recorded(method: request.method, path: request.path, query: query, headers: request.headers, body: request.body)
         self.recorded.withLock { $0.append(record) }
-        try await Self.send(self.reply(to: request, query: query), with: writer)
+        let (planKey, path) = Self.faultPrefix(of: request.path)
+        if let planKey, let problem = self.preparePlan(planKey) {
+            return try await Self.send(Self.failure(400, "fault plan \"\(planKey)\": \(problem)"), with: writer)
+        }
+        try await Self.send(self.reply(to: request, path: path, query: query, planKey: planKey), with: writer)
     }
 
     private static func send(_ reply: Reply, with writer: ScriptedHTTPServer.ResponseWriter) async throws {
-        guard reply.streamed else {
+        if reply.resetsBeforeHead { return await writer.resetConnection() }
+        if reply.headDelay > .zero { try await Task.sleep(for: reply.headDelay) }
+        if !reply.streamed, case .end = reply.ending {
             if reply.silence > .zero { try await Task.sleep(for: reply.silence) }
             return try await writer.respond(status: reply.status, headers: [("content-type", reply.contentType)], body: reply.chunks.joined())
         }
+        // Streamed, or a JSON body that breaks off: without a content-length, so only a reset tells it short.
         try await writer.writeHead(status: reply.status, headers: [("content-type", reply.contentType)])
         if reply.silence > .zero { try await Task.sleep(for: reply.silence) }
         for (index, chunk) in reply.chunks.enumerated() {
@@ -104,7 +142,13 @@ public final class FakeGeminiServer: Sendable {
             if index > 0 { try await Task.sleep(for: .milliseconds(3)) }
             try await writer.writeBody(chunk)
         }
-        try await writer.end()
+        switch reply.ending {
+        case .end:
+            try await writer.end()
+        case .reset(let silence):
+            if silence > .zero { try await Task.sleep(for: silence) }
+            await writer.resetConnection()
+        }
     }
 
     private func inspection(_ request: ScriptedHTTPServer.Request) -> Reply {
@@ -121,13 +165,15 @@ public final class FakeGeminiServer: Sendable {
             }
             return .json(200, list)
         case ("GET", "/_fake/stats"):
-            return .json(200, [
+            var stats: [String: Any] = [
                 "connections": self.server.acceptedConnections,
                 // Counting the one asking: a client that wants to know whether the gateway hung up on a
                 // silent answer looks for this to drop by one.
                 "open_connections": self.server.acceptedConnections - self.server.closedConnections,
                 "requests": self.requests.count,
-            ])
+            ]
+            stats.merge(self.faults.withLock { $0.stats }) { $1 }
+            return .json(200, stats)
         default:
             return Self.failure(404, "Method not found.")
         }
@@ -160,9 +206,9 @@ public final class FakeGeminiServer: Sendable {
         }
     }
 
-    private func reply(to request: ScriptedHTTPServer.Request, query: String) -> Reply {
+    private func reply(to request: ScriptedHTTPServer.Request, path: String, query: String, planKey: String?) -> Reply {
         // Clients may percent-encode the colon before the method.
-        let path = request.path.removingPercentEncoding ?? request.path
+        let path = path.removingPercentEncoding ?? path
         guard request.method == "POST", let route = Route(path: path) else { return Self.failure(404, "Method not found.") }
         guard request.header("x-goog-api-key") == self.apiKey else {
             return Self.failure(
@@ -212,7 +258,12 @@ public final class FakeGeminiServer: Sendable {
             cachedTokens: contents.count > 4 ? promptTokens / 2 : 0,
             responseID: Self.randomID()
         )
-        return self.render(self.script(for: body), context)
+        let reply = self.render(self.script(for: body), context)
+        let key = planKey ?? FaultLedger.defaultKey
+        let reused = request.indexOnConnection > 0
+        let draw = self.faults.withLock { $0.draw(key, streamed: streamed, reusedConnection: reused) }
+        guard let (fault, parameters) = draw else { return reply }
+        return Self.spoil(reply, with: fault, parameters)
     }
 
     private static func queryItems(_ query: String) -> [(name: String, value: String)] {
@@ -649,6 +700,113 @@ public final class FakeGeminiServer: Sendable {
         return usage
     }
 
+    // MARK: - Faults
+
+    /// Which plan a path is under: `/faults/SPEC/rest` is SPEC's plan serving `/rest`; any other path
+    /// the plan given at start (a nil key).
+    private static func faultPrefix(of path: String) -> (planKey: String?, path: String) {
+        let prefix = "/faults/"
+        guard path.hasPrefix(prefix) else { return (nil, path) }
+        let rest = path.dropFirst(prefix.count)
+        let spec = String(rest.prefix { $0 != "/" })
+        let remainder = String(rest.dropFirst(spec.count))
+        return (spec.removingPercentEncoding ?? spec, remainder.isEmpty ? "/" : remainder)
+    }
+
+    /// Starts the plan `key` names on its first use; returns why, when its spec is no plan.
+    private func preparePlan(_ key: String) -> String? {
+        self.faults.withLock { ledger -> String? in
+            guard ledger.runs[key] == nil else { return nil }
+            do {
+                ledger.runs[key] = FaultLedger.Run(plan: try FaultPlan(spec: key, seed: self.faultSeed))
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
+
+    /// `reply` as `fault` spoils it. A fault that breaks an answer off sends all of it but its
+    /// finishing chunk first (of a JSON answer, the first half of the body), so on a stream at least
+    /// one content chunk has gone out and a gateway that forwards content as it comes can no longer
+    /// retry.
+    private static func spoil(
+        _ reply: Reply,
+        with fault: FaultPlan.Fault,
+        _ parameters: FaultPlan.Parameters
+    ) -> Reply {
+        let partial: [String]
+        if reply.streamed {
+            let chunks = reply.chunks
+            partial = chunks.count > 1 ? Array(chunks.dropLast()) : chunks.map(Self.withoutFinishReason)
+        } else {
+            let body = reply.chunks.joined()
+            partial = [String(body.prefix(body.count / 2))]
+        }
+        let garbageLine = "data: \(Self.garbage)\r\n\r\n"
+        var spoiled = reply
+        switch fault {
+        case .rateLimited:
+            return Self.rateLimited(retryDelay: parameters.retryDelay)
+        case .unavailable:
+            return Self.scriptedError(503)
+        case .internalError:
+            return Self.scriptedError(500)
+        case .resetBeforeHead:
+            spoiled.resetsBeforeHead = true
+        case .slowHead:
+            spoiled.headDelay = parameters.slowHead
+        case .stall:
+            spoiled.chunks = partial
+            spoiled.ending = .reset(after: parameters.stallLimit)
+        case .resetMidStream:
+            spoiled.chunks = partial
+            spoiled.ending = .reset(after: .zero)
+        case .truncated:
+            spoiled.chunks = partial
+        case .garbage:
+            spoiled.chunks = reply.streamed ? [partial[0], garbageLine] : [Self.garbage]
+        case .garbageFirst:
+            spoiled.chunks = reply.streamed ? [garbageLine] : [Self.garbage]
+        }
+        return spoiled
+    }
+
+    /// What a cut buffer behind a broken proxy might pass on: the start of a chunk, then an error page.
+    private static let garbage = #"{"candidates":[{"content":{"role":"model","parts":[{"te<html>502 Bad Gateway</html>"#
+
+    /// A single-chunk stream's chunk without its finish reason: a stream that breaks off cannot finish.
+    private static func withoutFinishReason(_ chunk: String) -> String {
+        let json = chunk.dropFirst("data: ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard var response = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+            var candidates = response["candidates"] as? [[String: Any]], !candidates.isEmpty
+        else { return chunk }
+        candidates[0]["finishReason"] = nil
+        response["candidates"] = candidates
+        return "data: \(serialize(response))\r\n\r\n"
+    }
+
+    /// Gemini's quota error as the API sends it: the quota that ran out, then how long to wait.
+    private static func rateLimited(retryDelay: Duration) -> Reply {
+        let milliseconds = FaultPlan.wholeMilliseconds(retryDelay)
+        // A protobuf Duration in JSON: seconds, with a fraction only when there is one.
+        let delay =
+            milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : String(format: "%.3fs", Double(milliseconds) / 1000)
+        let violation: [String: Any] = [
+            "quotaMetric": "generativelanguage.googleapis.com/generate_content_paid_tier_input_token_count",
+            "quotaId": "GenerateContentPaidTierInputTokensPerModelPerMinute",
+        ]
+        return failure(
+            429,
+            "You exceeded your current quota, please check your plan and billing details. For more information "
+                + "on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+            details: [
+                ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]],
+                ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay],
+            ]
+        )
+    }
+
     // MARK: - Signatures and ids
 
     /// Signatures handed out, forgetting the oldest past `capacity` so a long-running fake stays bounded.
@@ -706,5 +864,103 @@ public final class FakeGeminiServer: Sendable {
         let data = Data(body.readableBytesView)
         guard !data.isEmpty else { return NSNull() }
         return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What the fault plans in use drew, plan by plan, for `/_fake/stats`.
+private struct FaultLedger {
+    /// The key of the plan given at start.
+    static let defaultKey = "default"
+
+    struct Run {
+        let plan: FaultPlan
+        var sampler: FaultPlan.Sampler
+        var clean = 0
+        var streamed: [FaultPlan.Fault: Int] = [:]
+        var unary: [FaultPlan.Fault: Int] = [:]
+        /// `reset_before_head` faults on a connection that had carried a request before: a client may
+        /// resend those unseen (curl does, on a fresh connection), so no error of its own counts them.
+        var resetsOnReusedConnections = 0
+
+        init(plan: FaultPlan) {
+            self.plan = plan
+            self.sampler = plan.sampler()
+        }
+
+        mutating func draw(streamed: Bool, reusedConnection: Bool) -> FaultPlan.Fault? {
+            guard let fault = self.sampler.next() else {
+                self.clean += 1
+                return nil
+            }
+            if streamed { self.streamed[fault, default: 0] += 1 } else { self.unary[fault, default: 0] += 1 }
+            if fault == .resetBeforeHead, reusedConnection { self.resetsOnReusedConnections += 1 }
+            return fault
+        }
+
+        var stats: [String: Any] {
+            var stats = FaultLedger.stats(
+                clean: self.clean,
+                streamed: self.streamed,
+                unary: self.unary,
+                resets: self.resetsOnReusedConnections
+            )
+            stats["plan"] = self.plan.description
+            return stats
+        }
+    }
+
+    var runs: [String: Run] = [:]
+    /// Generations answered outside any plan.
+    var unplanned = 0
+
+    /// The fault for the next generation under the plan `key` (nil: answer it whole), counted.
+    mutating func draw(
+        _ key: String,
+        streamed: Bool,
+        reusedConnection: Bool
+    ) -> (FaultPlan.Fault, FaultPlan.Parameters)? {
+        guard self.runs[key] != nil else {
+            self.unplanned += 1
+            return nil
+        }
+        guard let fault = self.runs[key]!.draw(streamed: streamed, reusedConnection: reusedConnection) else {
+            return nil
+        }
+        return (fault, self.runs[key]!.plan.parameters)
+    }
+
+    /// The totals over every plan (clean answers outside a plan included), and each plan's own.
+    var stats: [String: Any] {
+        let runs = self.runs.values
+        var stats = Self.stats(
+            clean: runs.reduce(self.unplanned) { $0 + $1.clean },
+            streamed: runs.reduce(into: [:]) { total, run in total.merge(run.streamed, uniquingKeysWith: +) },
+            unary: runs.reduce(into: [:]) { total, run in total.merge(run.unary, uniquingKeysWith: +) },
+            resets: runs.reduce(0) { $0 + $1.resetsOnReusedConnections }
+        )
+        stats["plans"] = self.runs.mapValues(\.stats)
+        return stats
+    }
+
+    /// `faults` (every fault by name, zeros included), `streamed_faults` (those on streamed answers),
+    /// `mid_stream_faults` (streamed answers broken after content: each one a gateway must end with an
+    /// error event), `clean` answers and `resets_on_reused_connections`.
+    private static func stats(
+        clean: Int,
+        streamed: [FaultPlan.Fault: Int],
+        unary: [FaultPlan.Fault: Int],
+        resets: Int
+    ) -> [String: Any] {
+        let names = FaultPlan.Fault.allCases
+        func byName(_ count: (FaultPlan.Fault) -> Int) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: names.map { ($0.rawValue, count($0)) })
+        }
+        return [
+            "clean": clean,
+            "faults": byName { streamed[$0, default: 0] + unary[$0, default: 0] },
+            "streamed_faults": byName { streamed[$0, default: 0] },
+            "mid_stream_faults": names.filter(\.isMidStream).reduce(0) { $0 + streamed[$1, default: 0] },
+            "resets_on_reused_connections": resets,
+        ]
     }
 }

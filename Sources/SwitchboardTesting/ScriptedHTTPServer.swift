@@ -13,6 +13,9 @@ public final class ScriptedHTTPServer: Sendable {
         public let uri: String
         public let headers: [(name: String, value: String)]
         public let body: ByteBuffer
+        /// How many requests the connection carried before this one: 0 on a fresh connection. A client
+        /// may silently resend a request that found a reused connection dead (curl does).
+        public let indexOnConnection: Int
 
         /// The path without the query.
         public var path: String { String(self.uri.prefix { $0 != "?" }) }
@@ -135,6 +138,7 @@ public final class ScriptedHTTPServer: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
                 var body = ByteBuffer()
+                var served = 0
                 for try await part in inbound {
                     switch part {
                     case .head(let received):
@@ -148,8 +152,10 @@ public final class ScriptedHTTPServer: Sendable {
                             method: received.method.rawValue,
                             uri: received.uri,
                             headers: received.headers.map { ($0.name, $0.value) },
-                            body: body
+                            body: body,
+                            indexOnConnection: served
                         )
+                        served += 1
                         try await handler(request, ResponseWriter(outbound: outbound, channel: channel))
                         guard channel.isActive else { return }
                     }

@@ -42,9 +42,43 @@ struct GeminiCommand: AsyncParsableCommand {
     @Option(help: "The only x-goog-api-key the fake accepts.")
     var apiKey: String = "fake-gemini-key"
 
+    @Option(
+        help: ArgumentHelp(
+            "A fault plan for every generation, e.g. 429=0.08,503=0.06,reset_mid_stream=0.03,stall_ms=2000.",
+            discussion: """
+                Faults: 429, 503, 500, reset_before_head, slow_head, stall, reset_mid_stream, truncated, \
+                garbage, garbage_first, each with its probability; parameters: seed, slow_ms, stall_ms, \
+                retry_ms. A base URL ending in /faults/SPEC/v1beta puts its requests on the plan SPEC \
+                instead. /_fake/stats counts what each plan injected.
+                """
+        )
+    )
+    var faults: String?
+
+    @Option(help: "The seed of the fault plans whose spec names none.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        _ = try self.plan()
+    }
+
     func run() async throws {
-        let fake = try await FakeGeminiServer.start(port: self.port, apiKey: self.apiKey)
+        let fake = try await FakeGeminiServer.start(
+            port: self.port,
+            apiKey: self.apiKey,
+            faults: try self.plan(),
+            faultSeed: self.seed
+        )
         try await serve(baseURL: fake.baseURL)
+    }
+
+    private func plan() throws -> FaultPlan? {
+        guard let spec = self.faults else { return nil }
+        do {
+            return try FaultPlan(spec: spec, seed: self.seed)
+        } catch {
+            throw ValidationError("--faults: \(error)")
+        }
     }
 }
 

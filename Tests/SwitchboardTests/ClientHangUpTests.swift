@@ -33,8 +33,10 @@ struct ClientHangUpTests {
             model_list:
               - model_name: g
                 litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(upstream.baseURL)/v1beta"}
-            switchboard: {port: 0}
+            switchboard: {port: 0, ping_interval_seconds: 0.2}
             """)
+        // A stream is held until its first content or its first heartbeat: with a short ping interval the
+        // head of a silent stream goes out, and the client can hang up after it.
         try await harness.testLive { port in
             let body = #"{"model":"g","max_tokens":50,"stream":\#(moment.streams),"messages":[{"role":"user","content":"hi"}]}"#
             let request = "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"

@@ -26,6 +26,9 @@ model_list:
     litellm_params: {{model: "gemini/gemini-*", api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
 general_settings:
   master_key: {MASTER_KEY}
+# A stream is held until its first content or first heartbeat: a silent stream's head goes out after 0.5 s.
+switchboard:
+  ping_interval_seconds: 0.5
 """
     running = Gateway(config, tmp_path_factory.mktemp("hang-up-gateway"))
     yield running

@@ -110,8 +110,8 @@ def test_check_prints_the_resolved_routes(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning: litellm_settings.set_verbose: not used by Switchboard; ignored" in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert ["claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5", "https://api.anthropic.com"] in rows
-    assert ["claude-*", "mock", "echo", "in-process"] in rows
+    assert ["claude-sonnet-4-5", "claude-sonnet-4-5#1", "anthropic", "claude-sonnet-4-5", "https://api.anthropic.com"] in rows
+    assert ["claude-*", "claude-*#1", "mock", "echo", "in-process"] in rows
     assert ["opus", "alias", "→", "claude-sonnet-4-5"] in rows
 
 
@@ -132,11 +132,22 @@ def test_serve_refuses_a_broken_config_with_a_clear_error(tmp_path):
     assert 'provider "nowhere" is not supported' in result.stderr
 
 
-@pytest.mark.parametrize("name", ["mixed.yaml", "gemini-ai-studio.yaml"])
+@pytest.mark.parametrize("name", ["mixed.yaml", "gemini-ai-studio.yaml", "resilient.yaml"])
 def test_example_configs_check_clean(name):
-    keys = {"ANTHROPIC_API_KEY": "sk-e2e-dummy", "SWITCHBOARD_MASTER_KEY": "sk-e2e-dummy", "GEMINI_API_KEY": "e2e-dummy"}
+    keys = {"ANTHROPIC_API_KEY": "sk-e2e-dummy", "SWITCHBOARD_MASTER_KEY": "sk-e2e-dummy", "GEMINI_API_KEY": "e2e-dummy",
+            "GEMINI_API_KEY_A": "e2e-dummy-a", "GEMINI_API_KEY_B": "e2e-dummy-b"}
     result = run("check", "--config", str(ROOT / "config" / name), env=keys)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_shows_each_deployment_and_the_fallback_chains():
+    keys = {"ANTHROPIC_API_KEY": "k", "GEMINI_API_KEY_A": "a", "GEMINI_API_KEY_B": "b"}
+    result = run("check", "--config", str(ROOT / "config" / "resilient.yaml"), env=keys)
+    assert "warning" not in result.stdout, "every routing key is read"
+    assert "gemini-pro-key-a" in result.stdout and "gemini-pro-key-b" in result.stdout
+    assert "claude-haiku-4-5#1" in result.stdout
+    assert "fallbacks: claude-sonnet-4-5 → sonnet-on-anthropic" in result.stdout
+    assert "context_window_fallbacks: claude-sonnet-4-5 → gemini-long" in result.stdout
 
 
 def test_serve_refuses_an_open_address_without_a_master_key(tmp_path):

@@ -168,7 +168,10 @@ def test_promql_request_and_token_counts(prometheus, after_traffic):
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="mock",status="200"})') == 9
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="200"})') == 2
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="529"})') == 1
-    assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 1
+    # The 503 was retried num_retries (2) times on the group's only deployment: three failed attempts.
+    assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 3
+    assert scalar(prometheus, 'sum(switchboard_retries_total{model_group="flash",reason="server_error"})') == 2
+    assert scalar(prometheus, 'sum(switchboard_model_group_requests_total{model_group="flash",status="529"})') == 1
     assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1
     assert scalar(prometheus, 'sum(switchboard_tool_schema_rewrites_total)') == 2
     assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total)') == 0

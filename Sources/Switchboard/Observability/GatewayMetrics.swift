@@ -36,6 +36,9 @@ public final class GatewayMetrics: ExchangeObserver {
     private let cooldowns: MetricFamily
     private let backoff: MetricFamily
     private let deploymentState: MetricFamily
+    private let reloads: MetricFamily
+    private let configurationInfo: MetricFamily
+    private let loadedHash = Mutex<String?>(nil)
     private let registry: MetricsRegistry
     private let seenModels = Mutex<Set<String>>([])
 
@@ -152,6 +155,17 @@ public final class GatewayMetrics: ExchangeObserver {
             help: "1 for each deployment's current state (healthy, cooling, half_open), 0 for the others.",
             labels: ["model_group", "deployment", "state"]
         )
+        self.reloads = registry.counter(
+            "switchboard_config_reloads",
+            help: "Configuration reloads (SIGHUP or a changed file) by result: success, or failure (the old one stays).",
+            labels: ["result"]
+        )
+        for result in ["success", "failure"] { self.reloads.increment([result], by: 0) }
+        self.configurationInfo = registry.gauge(
+            "switchboard_config_info",
+            help: "1 for the configuration file in use, by its SHA-256 (as sha256sum prints it).",
+            labels: ["sha256"]
+        )
         self.registry = registry
         let inFlight = registry.gauge("switchboard_in_flight_requests", help: "Requests being served now.")
         let inFlightStreams = registry.gauge("switchboard_in_flight_streams", help: "Streaming responses open now.")
@@ -162,6 +176,22 @@ public final class GatewayMetrics: ExchangeObserver {
         }
         registry.gauge("switchboard_build_info", help: "Build information; always 1.", labels: ["version", "curl_version"])
             .set([version, UpstreamClient.curlVersion], to: 1)
+    }
+
+    /// The configuration whose file has digest `sha256` is in use; `reloaded` when it replaced another.
+    func configurationLoaded(sha256: String, reloaded: Bool) {
+        let previous = self.loadedHash.withLock { hash in
+            defer { hash = sha256 }
+            return hash
+        }
+        if let previous, previous != sha256 { self.configurationInfo.set([previous], to: 0) }
+        self.configurationInfo.set([sha256], to: 1)
+        if reloaded { self.reloads.increment(["success"]) }
+    }
+
+    /// A new configuration was refused; the one in use stays.
+    func configurationReloadFailed() {
+        self.reloads.increment(["failure"])
     }
 
     /// A deployment began a cooldown.

@@ -36,6 +36,15 @@ public struct TracingObserver: ExchangeObserver {
         if let agent = exchange.userAgent { server["user_agent.original"] = .string(agent) }
         if let error = exchange.errorType { server["error.type"] = .string(error) }
         if exchange.clientDisconnected { server["switchboard.client_disconnected"] = .bool(true) }
+        if let group = exchange.modelGroup {
+            server["switchboard.model_group"] = .string(group)
+            let chain = exchange.fallbackChain
+            if chain.count > 1 { server["switchboard.fallback_chain"] = .stringArray(chain) }
+            if let answered = exchange.upstreamAttempts.last?.target.deployment {
+                server["switchboard.deployment"] = .string(answered)
+            }
+            server["switchboard.attempts"] = .int(Int64(exchange.upstreamAttempts.count))
+        }
         let isServerError = exchange.status >= 500
         self.record(
             SpanData(
@@ -53,15 +62,20 @@ public struct TracingObserver: ExchangeObserver {
             )
         )
 
-        guard let provider = exchange.provider else { return }
+        guard exchange.provider != nil else { return }
         let upstreamEnd = exchange.timings[.upstreamFinished] ?? finished
         for (index, attempt) in exchange.upstreamAttempts.enumerated() {
             let isLast = index == exchange.upstreamAttempts.count - 1
             let end = isLast ? upstreamEnd : exchange.upstreamAttempts[index + 1].start
             var attributes = session
+            let target = attempt.target
             attributes["gen_ai.operation.name"] = "chat"
-            attributes["gen_ai.provider.name"] = .string(GatewayMetrics.genAIProviderName(provider))
-            attributes["gen_ai.request.model"] = .string(exchange.upstreamModel ?? "")
+            attributes["gen_ai.provider.name"] = .string(GatewayMetrics.genAIProviderName(target.provider))
+            attributes["gen_ai.request.model"] = .string(target.upstreamModel)
+            attributes["switchboard.attempt"] = .int(Int64(index + 1))
+            attributes["switchboard.model_group"] = .string(target.modelGroup)
+            attributes["switchboard.deployment"] = .string(target.deployment)
+            if let decision = attempt.decision { attributes["switchboard.decision"] = .string(decision) }
             if let (address, port) = attempt.server {
                 attributes["server.address"] = .string(address)
                 attributes["server.port"] = .int(Int64(port))
@@ -109,7 +123,7 @@ public struct TracingObserver: ExchangeObserver {
                     traceID: attempt.span.traceID,
                     spanID: attempt.span.spanID,
                     parentSpanID: attempt.span.parentSpanID,
-                    name: "chat \(exchange.upstreamModel ?? "")",
+                    name: "chat \(target.upstreamModel)",
                     kind: .client,
                     startUnixNano: nanos(attempt.start),
                     endUnixNano: max(nanos(end), nanos(attempt.start)),

@@ -32,6 +32,12 @@ public struct AccessLog: ExchangeObserver {
             metadata["stream"] = .stringConvertible(record.isStreaming)
         }
         if let error = record.errorType { metadata["error_type"] = .string(error) }
+        if let answered = record.upstreamAttempts.last?.target.deployment {
+            metadata["deployment"] = .string(answered)
+            metadata["attempts"] = .stringConvertible(record.upstreamAttempts.count)
+            let chain = record.fallbackChain
+            if chain.count > 1 { metadata["fallback_chain"] = .string(chain.joined(separator: ">")) }
+        }
         if record.clientDisconnected { metadata["client_disconnected"] = .stringConvertible(true) }
         self.logger.info("request", metadata: metadata)
     }

@@ -12,7 +12,7 @@ struct CallStage: Sendable {
     let routes: RouteTable
     let settings: RouterSettings
 
-    /// Longest wait for a cooling group to come back when nothing else bounds the request.
+    /// The longest wait before a retry (a backoff, an upstream's `Retry-After`) when no deadline bounds it.
     static let longestWaitWithoutDeadline: Duration = .seconds(60)
 
     func call(
@@ -22,12 +22,14 @@ struct CallStage: Sendable {
         countingTokens: Bool
     ) async throws -> ProviderReply {
         let deadline = [self.settings.timeout, decoded.clientTimeout].compactMap { $0 }.min().map { ContinuousClock.now + $0 }
-        let session = self.settings.sessionAffinity ? exchange.record.sessionID : nil
+        let sessionID = self.settings.sessionAffinity ? exchange.record.sessionID : nil
         var plan = AttemptPlan(primary: match, settings: self.settings, routes: self.routes)
         var lastFailure: AttemptFailure?
         exchange.update { $0.modelGroup = match.group.name }
         while true {
             let group = plan.current.group
+            // Per group: a Claude Code session alternates between tiers (haiku, sonnet), each with its own cache.
+            let session = sessionID.map { "\($0)\u{1F}\(group.name)" }
             let choice = self.router.choose(
                 in: group, strategy: self.settings.strategy, session: session, avoiding: plan.tried, excluding: plan.exhausted
             )
@@ -38,22 +40,29 @@ struct CallStage: Sendable {
             case .unavailable(let retryAt, let cause):
                 let wait = retryAt.map { max(.zero, $0 - self.router.currentTime) }
                 let failure = AttemptFailure.unavailable(group: group.name, cause: cause, retryIn: wait)
-                let limit = deadline.map { $0 - .now } ?? Self.longestWaitWithoutDeadline
-                let (next, pause) = plan.unavailable(failure, cause: cause, retryIn: wait, limit: limit)
-                try self.note(next, from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
-                if pause > .zero { try await self.wait(pause, exchange: exchange) }
+                try self.note(plan.unavailable(failure), from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
                 continue
             }
             let route = plan.current.route(to: deployment)
             let lease = DeploymentLease(router: self.router, deployment: deployment, exchange: exchange)
             let attemptsBefore = exchange.record.upstreamAttempts.count
+            let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
+            if pause > .zero {
+                // A wait past the deadline (or a Retry-After of an hour) is no retry: the client gets the
+                // failure, with its retry-after, now.
+                let limit = deadline.map { $0 - .now } ?? Self.longestWaitWithoutDeadline
+                do {
+                    if pause > limit, let lastFailure { throw lastFailure.error }
+                    try await self.wait(pause, exchange: exchange)
+                } catch {
+                    self.router.abandoned(deployment)
+                    lease.release()
+                    exchange.mark(.upstreamFinished)
+                    throw error
+                }
+            }
             do {
                 try Self.validate(route)
-                let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
-                if pause > .zero {
-                    if let deadline, ContinuousClock.now + pause > deadline, let lastFailure { throw lastFailure }
-                    try await self.wait(pause, exchange: exchange)
-                }
                 let started = ContinuousClock.now
                 let reply = try await self.attempt(
                     route, decoded: decoded, group: plan.current, exchange: exchange, deadline: deadline,
@@ -154,6 +163,7 @@ struct CallStage: Sendable {
         case .fallback(let target):
             exchange.update { $0.routingDecisions.append(.fallback(from: group, to: target, reason: reason)) }
         case .giveUp:
+            exchange.mark(.upstreamFinished)
             throw failure.error
         }
     }

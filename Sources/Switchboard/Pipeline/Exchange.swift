@@ -108,6 +108,16 @@ public struct ExchangeRecord: Sendable {
     public var routingDecisions: [RoutingDecision] = []
     /// Time spent waiting between attempts (backoff, `Retry-After`).
     public var backoff: Duration = .zero
+
+    /// The model groups attempts went to, in order, each once: the first is the group routed to, the
+    /// others the fallbacks taken.
+    public var fallbackChain: [String] {
+        var chain: [String] = []
+        for attempt in self.upstreamAttempts where chain.last != attempt.target.modelGroup {
+            chain.append(attempt.target.modelGroup)
+        }
+        return chain
+    }
     /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
     public var sessionID: String?
     /// The client's `User-Agent`.

@@ -69,22 +69,11 @@ struct AttemptPlan {
         return self.fallBack(after: failure)
     }
 
-    /// The current group has no deployment to take a request before `retryAt`: fall back when there is a
-    /// group to fall back to; else wait for the first deployment to come back when a retry is left and it
-    /// comes back within `limit`; else give up.
-    mutating func unavailable(
-        _ failure: AttemptFailure,
-        cause: FailureClass,
-        retryIn wait: Duration?,
-        limit: Duration
-    ) -> (next: Next, wait: Duration) {
-        let fallback = self.fallBack(after: failure)
-        if fallback != .giveUp { return (fallback, .zero) }
-        if let wait, wait <= limit, self.retriesUsed < self.settings.retries(for: cause) {
-            self.retriesUsed += 1
-            return (.retry, wait)
-        }
-        return (.giveUp, .zero)
+    /// The current group has no deployment to take a request now (all cooling, or at capacity): fall back
+    /// when there is a group to fall back to, else give up — the client gets 529 or 429 with a
+    /// `retry-after` saying when the first deployment comes back, and its own retry waits for that.
+    mutating func unavailable(_ failure: AttemptFailure) -> Next {
+        self.fallBack(after: failure)
     }
 
     private mutating func fallBack(after failure: AttemptFailure) -> Next {

@@ -7,28 +7,53 @@ public struct RouteReport: Sendable {
     }
 
     public var text: String {
-        var rows: [[String]] = [["MODEL NAME", "PROVIDER", "UPSTREAM MODEL", "ENDPOINT"]]
+        var rows: [[String]] = [["MODEL NAME", "DEPLOYMENT", "PROVIDER", "UPSTREAM MODEL", "ENDPOINT"]]
         for deployment in self.configuration.deployments {
             rows.append([
-                deployment.modelName, deployment.provider.rawValue, deployment.upstreamModel,
+                deployment.modelName, deployment.name, deployment.provider.rawValue, deployment.upstreamModel,
                 Self.endpoint(of: deployment),
             ])
         }
         for (alias, target) in self.configuration.aliases.sorted(by: { $0.key < $1.key }) {
-            rows.append([alias, "alias", "→ \(target)", ""])
+            rows.append([alias, "", "alias", "→ \(target)", ""])
         }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let columns = rows[0].count
+        let widths = (0..<columns).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = ""
         for row in rows {
             let cells = row.enumerated().map { column, cell in
-                column == 3 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                column == columns - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
             }
             text += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
+        text += self.routingSummary
         let server = self.configuration.server
         text += "\nlistens on \(server.host):\(server.port); master key "
         text += self.configuration.masterKey == nil ? "not set (no authentication)\n" : "set\n"
         return text
+    }
+
+    /// Retries, fallbacks and cooldowns, as `router_settings` set them.
+    private var routingSummary: String {
+        let router = self.configuration.router
+        var text = "\nrouting: \(router.strategy.rawValue), \(router.numRetries) retries, cooldown after more than "
+        text += "\(router.allowedFails) failures a minute for \(Self.seconds(router.cooldownTime))"
+        if let timeout = router.timeout { text += ", timeout \(Self.seconds(timeout))" }
+        text += "\n"
+        let chains = [("fallbacks", router.fallbacks), ("context_window_fallbacks", router.contextWindowFallbacks),
+                      ("content_policy_fallbacks", router.contentPolicyFallbacks)]
+        for (name, fallbacks) in chains {
+            for (group, targets) in fallbacks.sorted(by: { $0.key < $1.key }) {
+                text += "\(name): \(group) → \(targets.joined(separator: " → "))\n"
+            }
+        }
+        if !router.defaultFallbacks.isEmpty { text += "default_fallbacks: \(router.defaultFallbacks.joined(separator: " → "))\n" }
+        return text
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 
     private static func endpoint(of deployment: ModelDeployment) -> String {

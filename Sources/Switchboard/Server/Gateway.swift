@@ -21,6 +21,9 @@ public struct Gateway: Sendable {
     private let live = LiveExchanges()
     /// Each open client connection, so that a request can tell when its client hangs up.
     private let connections = ClientConnections()
+    /// The routes and pipeline requests use now; ``reload(_:)`` swaps them.
+    private let active: ActiveRoutes
+    private let metrics: GatewayMetrics
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
     /// priced from `prices` (with the configuration's per-deployment overrides).
@@ -41,33 +44,23 @@ public struct Gateway: Sendable {
         self.prices = prices.applying(overridesFrom: configuration)
         self.captureContent = captureContent
         let metrics = GatewayMetrics(registry: metricsRegistry, live: self.live, version: SwitchboardVersion.current)
+        self.metrics = metrics
         let modelRouter = ModelRouter(onCooldown: { group, deployment, _ in
             metrics.cooldownStarted(group: group, deployment: deployment)
         })
         self.modelRouter = modelRouter
-        let groups = RouteTable(configuration: configuration).groups
-        metrics.reportDeployments { modelRouter.health(of: groups) }
+        let active = ActiveRoutes(
+            configuration: configuration,
+            context: .init(upstream: upstream, modelRouter: modelRouter, captureContent: captureContent)
+        )
+        self.active = active
+        metrics.reportDeployments { modelRouter.health(of: active.snapshot.groups) }
         let tracing: [any ExchangeObserver] = spans.map { [TracingObserver(record: $0)] } ?? []
         self.observers = [metrics] + tracing + observers
     }
 
     /// The router, for in-process tests and for ``makeApplication(onServerRunning:)``.
     public func makeRouter() -> Router<GatewayRequestContext> {
-        let routes = RouteTable(configuration: self.configuration)
-        let pipeline = MessagesPipeline(
-            decode: DecodeStage(requestBodyLimit: self.configuration.server.requestBodyLimit, captureContent: self.captureContent),
-            route: RouteStage(routes: routes),
-            call: CallStage(
-                providers: ProviderRegistry(configuration: self.configuration),
-                client: self.upstream,
-                router: self.modelRouter,
-                routes: routes,
-                settings: self.configuration.router
-            ),
-            encode: EncodeStage(captureContent: self.captureContent)
-        )
-        let models = ModelsEndpoint(routes: routes)
-
         let router = Router(context: GatewayRequestContext.self)
         let metrics = MetricsEndpoint(registry: self.metricsRegistry)
         router.addMiddleware {
@@ -87,16 +80,34 @@ public struct Gateway: Sendable {
         }
         router.get("/metrics", use: metrics.scrape)
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
-        let readiness = Readiness(routes: routes, settings: self.configuration.router, router: self.modelRouter)
-        router.get("/health/ready") { _, _ in readiness.response() }
+        let active = self.active
+        router.get("/health/ready") { _, _ in active.snapshot.readiness.response() }
         // Claude Code warms the connection with `HEAD /api/hello`; answer it rather than log a 404.
         router.head("/api/hello") { _, _ in Response(status: .ok) }
         for prefix in ["", "/anthropic"] {
-            router.post("\(prefix)/v1/messages", use: pipeline.createMessage)
-            router.post("\(prefix)/v1/messages/count_tokens", use: pipeline.countTokens)
-            router.get("\(prefix)/v1/models", use: models.list)
+            router.post("\(prefix)/v1/messages") { try await active.snapshot.pipeline.createMessage($0, context: $1) }
+            router.post("\(prefix)/v1/messages/count_tokens") { try await active.snapshot.pipeline.countTokens($0, context: $1) }
+            router.get("\(prefix)/v1/models") { try active.snapshot.models.list($0, context: $1) }
         }
         return router
+    }
+
+    /// Serves `configuration`'s model list, router settings and aliases from now on; requests in flight
+    /// finish on what they started with. Settings read at start (listen address, master key, tracing,
+    /// price overrides) take a restart.
+    public func reload(_ configuration: GatewayConfiguration, sha256: String) {
+        self.active.replace(with: configuration)
+        self.metrics.configurationLoaded(sha256: sha256, reloaded: true)
+    }
+
+    /// A configuration file was refused on reload: counted, and the one in use stays.
+    public func reloadFailed() {
+        self.metrics.configurationReloadFailed()
+    }
+
+    /// Names the configuration in use at start by its file's digest (`switchboard_config_info`).
+    public func configurationLoaded(sha256: String) {
+        self.metrics.configurationLoaded(sha256: sha256, reloaded: false)
     }
 
     /// The application, listening where the configuration says.
