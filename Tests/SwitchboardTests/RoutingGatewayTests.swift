@@ -1,7 +1,9 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import SwitchboardTesting
+import Telemetry
 import Testing
 
 @testable import Switchboard
@@ -143,5 +145,77 @@ struct RoutingGatewayTests {
         }
         #expect(statuses == [502, 502])
         #expect(harness.recorder.all.allSatisfy { $0.upstreamAttempts.count == 1 })
+    }
+
+    @Test("stream_timeout: no content in time is a timeout failure, and the fallback answers")
+    func streamTimeout() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: Self.key)
+        let harness = try GatewayHarness(yaml: """
+            model_list:
+              - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(fake.baseURL)/v1beta", stream_timeout: 0.3}}
+              - {model_name: backup, litellm_params: {model: mock/backup}}
+            router_settings: {num_retries: 0, fallbacks: [{g: [backup]}]}
+            """)
+        let started = ContinuousClock.now
+        let response = try await harness.test { client in
+            try await client.post("/v1/messages", Self.body("g", "fake:silence 4", stream: true))
+        }
+        #expect(ContinuousClock.now - started < .seconds(3), "the silent attempt was cut at its stream_timeout")
+        #expect(response.status == .ok)
+        #expect(response.events.last?.name == "message_stop")
+        let record = try #require(harness.recorder.all.first)
+        #expect(record.upstreamAttempts.map(\.failure) == ["stream_timeout", nil])
+        #expect(record.routingDecisions == [.fallback(from: "g", to: "backup", reason: .timeout)])
+        await fake.stop()
+    }
+
+    @Test("the request's deadline (router_settings.timeout, or the client's x-stainless-timeout) cuts a slow upstream")
+    func deadlines() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: Self.key)
+        let yaml = { (timeout: String) in
+            """
+            model_list:
+              - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(fake.baseURL)/v1beta"}}
+            router_settings: {num_retries: 0\(timeout)}
+            """
+        }
+        let configured = try GatewayHarness(yaml: yaml(", timeout: 0.4"))
+        let unbounded = try GatewayHarness(yaml: yaml(""))
+        let clientDeadline: HTTPFields = [HTTPField.Name("x-stainless-timeout")!: "0.4"]
+        for (harness, headers) in [(configured, HTTPFields()), (unbounded, clientDeadline)] {
+            let started = ContinuousClock.now
+            let response = try await harness.test { client in
+                try await client.post("/v1/messages", Self.body("g", "fake:silence 4"), headers: headers)
+            }
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(response.status.code == 504)
+            #expect(harness.recorder.all.first?.upstreamAttempts.first?.failure == "timeout")
+        }
+        await fake.stop()
+    }
+
+    @Test("spans name each attempt's deployment and the router's decision; the server span the fallback chain")
+    func spans() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: Self.key)
+        let harness = try GatewayHarness(yaml: """
+            model_list:
+              - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(fake.baseURL)/v1beta"}}
+              - {model_name: backup, litellm_params: {model: mock/backup}, model_info: {id: the-mock}}
+            router_settings: {num_retries: 0, fallbacks: [{g: [backup]}]}
+            """)
+        _ = try await harness.test { client in try await client.post("/v1/messages", Self.body("g", "fake:error 429")) }
+        let spans = Mutex<[SpanData]>([])
+        TracingObserver { span in spans.withLock { $0.append(span) } }.exchangeDidFinish(try #require(harness.recorder.all.first))
+        let recorded = spans.withLock { $0 }
+        let server = try #require(recorded.first { $0.kind == .server })
+        #expect(server.attributes["switchboard.fallback_chain"] == .stringArray(["g", "backup"]))
+        #expect(server.attributes["switchboard.model_group"] == .string("g"))
+        #expect(server.attributes["switchboard.deployment"] == .string("the-mock"))
+        let clients = recorded.filter { $0.kind == .client }
+        #expect(clients.map { $0.attributes["switchboard.deployment"] } == [.string("g#1"), .string("the-mock")])
+        #expect(clients.map { $0.attributes["switchboard.decision"] } == [.string("fell_back"), nil])
+        #expect(clients.map { $0.attributes["error.type"] } == [.string("http_429"), nil])
+        #expect(clients.map { $0.attributes["gen_ai.provider.name"] } == [.string("gcp.gemini"), .string("switchboard.mock")])
+        await fake.stop()
     }
 }

@@ -22,86 +22,126 @@ struct CallStage: Sendable {
         countingTokens: Bool
     ) async throws -> ProviderReply {
         let deadline = [self.settings.timeout, decoded.clientTimeout].compactMap { $0 }.min().map { ContinuousClock.now + $0 }
-        let sessionID = self.settings.sessionAffinity ? exchange.record.sessionID : nil
+        let request = PendingRequest(
+            decoded: decoded,
+            exchange: exchange,
+            sessionID: self.settings.sessionAffinity ? exchange.record.sessionID : nil,
+            deadline: deadline,
+            countingTokens: countingTokens
+        )
         var plan = AttemptPlan(primary: match, settings: self.settings, routes: self.routes)
         var lastFailure: AttemptFailure?
         exchange.update { $0.modelGroup = match.group.name }
         while true {
             let group = plan.current.group
-            // Per group: a Claude Code session alternates between tiers (haiku, sonnet), each with its own cache.
-            let session = sessionID.map { "\($0)\u{1F}\(group.name)" }
             let choice = self.router.choose(
-                in: group, strategy: self.settings.strategy, session: session, avoiding: plan.tried, excluding: plan.exhausted
+                in: group,
+                strategy: self.settings.strategy,
+                session: request.affinityKey(in: group),
+                avoiding: plan.tried,
+                excluding: plan.exhausted
             )
-            let deployment: ModelDeployment
             switch choice {
-            case .deployment(let chosen):
-                deployment = chosen
+            case .deployment(let deployment):
+                switch try await self.attempt(on: deployment, of: &plan, after: lastFailure, request) {
+                case .answered(let reply): return reply
+                case .failed(let failure): lastFailure = failure
+                }
             case .unavailable(let retryAt, let cause):
                 let wait = retryAt.map { max(.zero, $0 - self.router.currentTime) }
                 let failure = AttemptFailure.unavailable(group: group.name, cause: cause, retryIn: wait)
                 try self.note(plan.unavailable(failure), from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
-                continue
-            }
-            let route = plan.current.route(to: deployment)
-            let lease = DeploymentLease(router: self.router, deployment: deployment, exchange: exchange)
-            let attemptsBefore = exchange.record.upstreamAttempts.count
-            let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
-            if pause > .zero {
-                // A wait past the deadline (or a Retry-After of an hour) is no retry: the client gets the
-                // failure, with its retry-after, now.
-                let limit = deadline.map { $0 - .now } ?? Self.longestWaitWithoutDeadline
-                do {
-                    if pause > limit, let lastFailure { throw lastFailure.error }
-                    try await self.wait(pause, exchange: exchange)
-                } catch {
-                    self.router.abandoned(deployment)
-                    lease.release()
-                    exchange.mark(.upstreamFinished)
-                    throw error
-                }
-            }
-            do {
-                try Self.validate(route)
-                let started = ContinuousClock.now
-                let reply = try await self.attempt(
-                    route, decoded: decoded, group: plan.current, exchange: exchange, deadline: deadline,
-                    countingTokens: countingTokens, lease: lease
-                )
-                self.router.succeeded(deployment, session: session, firstContent: .now - started)
-                return reply
-            } catch where error is CancellationError || Task.isCancelled {
-                self.router.abandoned(deployment)
-                lease.release()
-                throw CancellationError()
-            } catch {
-                lease.release()
-                let failure = error as? AttemptFailure ?? AttemptFailure(Self.clientError(error, provider: route.provider))
-                let mayCool = group.deployments.count > 1
-                    || !self.settings.fallbackGroups(from: group.name, after: .unavailable).isEmpty
-                self.router.failed(deployment, group: group.name, failure: failure, settings: self.settings, mayCool: mayCool)
-                let next = plan.next(after: failure)
-                let attempted = exchange.record.upstreamAttempts.count > attemptsBefore
-                if attempted { exchange.update { $0.upstreamAttempts[$0.upstreamAttempts.count - 1].decision = next.decision } }
-                try self.note(next, from: group.name, reason: failure.kind, exchange: exchange, failure: failure)
-                lastFailure = failure
             }
         }
     }
 
-    /// One attempt on `route`: the provider's answer, held until its first content (bounded by the
-    /// `stream_timeout`, when one is set).
+    /// What the call stage knows of the request, the same for every attempt.
+    private struct PendingRequest: Sendable {
+        let decoded: DecodeStage.Decoded
+        let exchange: Exchange
+        let sessionID: String?
+        let deadline: ContinuousClock.Instant?
+        let countingTokens: Bool
+
+        /// Per group: a Claude Code session alternates between tiers (haiku, sonnet), each with its own cache.
+        func affinityKey(in group: ModelGroup) -> String? {
+            self.sessionID.map { "\($0)\u{1F}\(group.name)" }
+        }
+    }
+
+    private enum Outcome {
+        case answered(ProviderReply)
+        case failed(AttemptFailure)
+    }
+
+    /// One attempt on `deployment`, after the backoff the plan asks for: its held answer, or its failure
+    /// once the router and the plan know of it (retry or fall back next). Throws when the plan gives up.
     private func attempt(
-        _ route: Route,
-        decoded: DecodeStage.Decoded,
-        group: GroupMatch,
-        exchange: Exchange,
-        deadline: ContinuousClock.Instant?,
-        countingTokens: Bool,
-        lease: DeploymentLease
-    ) async throws -> ProviderReply {
+        on deployment: ModelDeployment,
+        of plan: inout AttemptPlan,
+        after lastFailure: AttemptFailure?,
+        _ request: PendingRequest
+    ) async throws -> Outcome {
+        let exchange = request.exchange
+        let group = plan.current
+        let route = group.route(to: deployment)
+        let lease = DeploymentLease(router: self.router, deployment: deployment, exchange: exchange)
+        let attemptsBefore = exchange.record.upstreamAttempts.count
+        do {
+            let pause = plan.starting(on: deployment, after: lastFailure) { self.router.jitter(upTo: $0) }
+            // A wait past the deadline (or a Retry-After of an hour) is no retry: the client gets the failure,
+            // with its retry-after, now.
+            if pause > .zero, let lastFailure {
+                guard pause <= request.deadline.map({ $0 - .now }) ?? Self.longestWaitWithoutDeadline else {
+                    throw GiveUp(error: lastFailure.error)
+                }
+                try await Task.sleep(for: pause)
+                exchange.update { $0.backoff += pause }
+            }
+            try Self.validate(route)
+            let started = ContinuousClock.now
+            let reply = try await self.send(route, group: group, request, lease: lease)
+            self.router.succeeded(deployment, session: request.affinityKey(in: group.group), firstContent: .now - started)
+            return .answered(reply)
+        } catch let giveUp as GiveUp {
+            self.router.abandoned(deployment)
+            lease.release()
+            exchange.mark(.upstreamFinished)
+            throw giveUp.error
+        } catch where error is CancellationError || Task.isCancelled {
+            self.router.abandoned(deployment)
+            lease.release()
+            throw CancellationError()
+        } catch {
+            lease.release()
+            let failure = error as? AttemptFailure ?? AttemptFailure(Self.clientError(error, provider: route.provider))
+            // The only way to its group is never cooled (LiteLLM's rule): skipping it would only turn its
+            // errors into the gateway's own.
+            let mayCool = group.group.deployments.count > 1
+                || !self.settings.fallbackGroups(from: group.group.name, after: .unavailable).isEmpty
+            self.router.failed(deployment, group: group.group.name, failure: failure, settings: self.settings, mayCool: mayCool)
+            let next = plan.next(after: failure)
+            if exchange.record.upstreamAttempts.count > attemptsBefore {
+                exchange.update { $0.upstreamAttempts[$0.upstreamAttempts.count - 1].decision = next.decision }
+            }
+            try self.note(next, from: group.group.name, reason: failure.kind, exchange: exchange, failure: failure)
+            return .failed(failure)
+        }
+    }
+
+    /// Ends the request with `error` without counting it against the deployment.
+    private struct GiveUp: Error {
+        let error: AnthropicError
+    }
+
+    /// Sends the request on `route`: the provider's answer, held until its first content (bounded by the
+    /// `stream_timeout`, when one is set).
+    private func send(_ route: Route, group: GroupMatch, _ request: PendingRequest, lease: DeploymentLease) async throws
+        -> ProviderReply
+    {
+        let (decoded, exchange, countingTokens) = (request.decoded, request.exchange, request.countingTokens)
         let deployment = route.deployment
-        let attemptDeadline = [deadline, deployment.timeout.map { ContinuousClock.now + $0 }].compactMap { $0 }.min()
+        let attemptDeadline = [request.deadline, deployment.timeout.map { ContinuousClock.now + $0 }].compactMap { $0 }.min()
         let target = AttemptTarget(
             modelGroup: group.group.name, deployment: deployment.name, provider: route.provider, upstreamModel: route.upstreamModel
         )
@@ -168,11 +208,6 @@ struct CallStage: Sendable {
         }
     }
 
-    private func wait(_ pause: Duration, exchange: Exchange) async throws {
-        try await Task.sleep(for: pause)
-        exchange.update { $0.backoff += pause }
-    }
-
     /// A wildcard route copies part of the client's model name into the upstream id, which some providers
     /// put in a URL path: `gemini-x/../../files` must never reach one.
     private static func validate(_ route: Route) throws {
@@ -187,35 +222,5 @@ struct CallStage: Sendable {
     private static func clientError(_ error: any Error, provider: ProviderKind) -> AnthropicError {
         if let error = error as? AnthropicError { return error }
         return AnthropicError.readingAnswer(failedWith: error, provider: provider.rawValue).error
-    }
-}
-
-extension AttemptPlan.Next {
-    /// The attempt's `decision`, as spans show it.
-    var decision: String {
-        switch self {
-        case .retry: "retried"
-        case .fallback: "fell_back"
-        case .giveUp: "gave_up"
-        }
-    }
-}
-
-extension AttemptFailure {
-    /// No deployment of `group` can take the request: 429 when rate limits are why, else 529, with a
-    /// `retry-after` saying when the first one comes back.
-    static func unavailable(group: String, cause: FailureClass, retryIn wait: Duration?) -> AttemptFailure {
-        let seconds = wait.map { String(Int(($0.seconds).rounded(.up))) }
-        let headers = seconds.map { ["retry-after": $0] } ?? [:]
-        let when = seconds.map { "; the first comes back in \($0) s" } ?? ""
-        let error =
-            cause == .rateLimit
-            ? AnthropicError(
-                status: 429, type: "rate_limit_error",
-                message: "every deployment of \(group) is rate limited or at capacity\(when)", headers: headers)
-            : AnthropicError(
-                status: 529, type: "overloaded_error",
-                message: "every deployment of \(group) is cooling down after failures\(when)", headers: headers)
-        return AttemptFailure(kind: .unavailable, error: error, retryAfter: wait)
     }
 }

@@ -49,3 +49,22 @@ extension AnthropicError {
         }
     }
 }
+
+extension AttemptFailure {
+    /// No deployment of `group` can take the request: 429 when rate limits are why, else 529, with a
+    /// `retry-after` saying when the first one comes back.
+    static func unavailable(group: String, cause: FailureClass, retryIn wait: Duration?) -> AttemptFailure {
+        let seconds = wait.map { String(Int(($0.seconds).rounded(.up))) }
+        let headers = seconds.map { ["retry-after": $0] } ?? [:]
+        let when = seconds.map { "; the first comes back in \($0) s" } ?? ""
+        let error =
+            cause == .rateLimit
+            ? AnthropicError(
+                status: 429, type: "rate_limit_error",
+                message: "every deployment of \(group) is rate limited or at capacity\(when)", headers: headers)
+            : AnthropicError(
+                status: 529, type: "overloaded_error",
+                message: "every deployment of \(group) is cooling down after failures\(when)", headers: headers)
+        return AttemptFailure(kind: .unavailable, error: error, retryAfter: wait)
+    }
+}

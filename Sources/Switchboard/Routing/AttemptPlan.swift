@@ -96,3 +96,14 @@ struct AttemptPlan {
         return .giveUp
     }
 }
+
+extension AttemptPlan.Next {
+    /// The attempt's `decision`, as spans show it.
+    var decision: String {
+        switch self {
+        case .retry: "retried"
+        case .fallback: "fell_back"
+        case .giveUp: "gave_up"
+        }
+    }
+}
