@@ -27,6 +27,10 @@ model_list:
   - {{model_name: slow, litellm_params: {{model: mock/slow, mock_chunk_chars: 1, mock_delay_ms: 30}}}}
   - model_name: flash
     litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+  - model_name: backed
+    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+router_settings:
+  fallbacks: [{{backed: [echo]}}]
 general_settings:
   master_key: {MASTER_KEY}
 """
@@ -91,7 +95,7 @@ def scalar(prometheus, promql):
 
 def traffic(gateway):
     """Known traffic: 5 non-streaming and 3 streaming echoes, 2 Gemini calls with a tool schema,
-    one Gemini upstream error, and one stream the client abandons."""
+    one Gemini upstream error, one that falls back to the echo, and one stream the client abandons."""
     client = anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0)
     output_tokens = 0
     for index in range(5):
@@ -106,6 +110,7 @@ def traffic(gateway):
         output_tokens += message.usage.output_tokens
     with pytest.raises(anthropic.APIStatusError):
         client.messages.create(model="flash", max_tokens=32, messages=[{"role": "user", "content": "fake:error 503"}])
+    client.messages.create(model="backed", max_tokens=32, messages=[{"role": "user", "content": "fake:error 503"}])
     with httpx.stream(
         "POST",
         gateway.url + "/v1/messages",
@@ -165,11 +170,13 @@ def test_prometheus_scraped_openmetrics(prometheus, after_traffic):
 
 
 def test_promql_request_and_token_counts(prometheus, after_traffic):
-    assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="mock",status="200"})') == 9
+    assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="mock",status="200"})') == 10
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="200"})') == 2
     assert scalar(prometheus, 'sum(switchboard_requests_total{route="/v1/messages",provider="gemini",status="529"})') == 1
-    # The 503 was retried num_retries (2) times on the group's only deployment: three failed attempts.
-    assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 3
+    # Each 503 was retried num_retries (2) times on its group's only deployment, flash's and then backed's
+    # (which then fell back to echo): six failed attempts.
+    assert scalar(prometheus, 'sum(switchboard_upstream_errors_total{provider="gemini",type="http_503"})') == 6
+    assert scalar(prometheus, 'sum(switchboard_fallbacks_total{from="backed",to="echo"})') == 1
     assert scalar(prometheus, 'sum(switchboard_retries_total{model_group="flash",reason="server_error"})') == 2
     assert scalar(prometheus, 'sum(switchboard_model_group_requests_total{model_group="flash",status="529"})') == 1
     assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1

@@ -223,13 +223,8 @@ public final class GatewayMetrics: ExchangeObserver {
         }
         self.requests.increment([record.route, provider, String(record.status)], exemplar: exemplar(1))
         if record.clientDisconnected { self.clientDisconnects.increment([record.route]) }
-        guard let kind = record.provider else { return }
-
-        let model = self.bounded(record.upstreamModel ?? "")
-        // Every failed attempt counts, the retried ones too: each is an upstream failing.
-        for attempt in record.upstreamAttempts {
-            if let failure = attempt.failure { self.upstreamErrors.increment([attempt.target.provider.rawValue, failure]) }
-        }
+        // Before the provider check: a request its cooling group refused reached no provider, yet the client
+        // got an answer from the group.
         if let group = record.modelGroup {
             let bounded = self.bounded(group)
             if record.route.hasSuffix("/v1/messages") { self.groupRequests.increment([bounded, String(record.status)]) }
@@ -241,6 +236,13 @@ public final class GatewayMetrics: ExchangeObserver {
                 }
             }
             if record.backoff > .zero { self.backoff.increment([bounded], by: record.backoff.seconds) }
+        }
+        guard let kind = record.provider else { return }
+
+        let model = self.bounded(record.upstreamModel ?? "")
+        // Every failed attempt counts, the retried ones too: each is an upstream failing.
+        for attempt in record.upstreamAttempts {
+            if let failure = attempt.failure { self.upstreamErrors.increment([attempt.target.provider.rawValue, failure]) }
         }
         for event in record.translationEvents {
             if event.kind.isError {
