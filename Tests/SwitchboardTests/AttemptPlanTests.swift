@@ -73,9 +73,13 @@ struct AttemptPlanTests {
         #expect(plan.starting(on: first, after: Self.failure(.serverError)) { $0 } == .seconds(1))
         #expect(plan.starting(on: first, after: Self.failure(.serverError)) { _ in .zero } == .zero, "full jitter")
         #expect(plan.starting(on: first, after: Self.failure(.rateLimit, retryAfter: .seconds(3))) { _ in .zero } == .seconds(3))
-        #expect(!plan.exhausted.contains(first.routingKey))
+        plan.failed(on: first)
+        #expect(!plan.exhausted.contains(first.routingKey), "no max_retries on a1")
+        plan.failed(on: second)
+        #expect(!plan.exhausted.contains(second.routingKey), "a2 has not been retried yet")
         _ = plan.starting(on: second, after: Self.failure(.serverError)) { $0 }
-        #expect(plan.exhausted.contains(second.routingKey), "max_retries: 1 on a2")
+        plan.failed(on: second)
+        #expect(plan.exhausted.contains(second.routingKey), "max_retries: 1 on a2, used")
     }
 
     @Test("a group with nothing available falls back at once, else gives up (the client's retry-after waits)")

@@ -218,4 +218,39 @@ struct RoutingGatewayTests {
         #expect(clients.map { $0.attributes["gen_ai.provider.name"] } == [.string("gcp.gemini"), .string("switchboard.mock")])
         await fake.stop()
     }
+
+    @Test("a 429 that cools a group's only deployment is a fallback for rate_limit, not a retry that never happened")
+    func retryIntoACoolingGroup() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: Self.key)
+        let harness = try GatewayHarness(yaml: """
+            model_list:
+              - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(fake.baseURL)/v1beta"}}
+              - {model_name: backup, litellm_params: {model: mock/backup}}
+            router_settings: {num_retries: 2, fallbacks: [{g: [backup]}]}
+            """)
+        let response = try await harness.test { client in try await client.post("/v1/messages", Self.body("g", "fake:error 429")) }
+        #expect(response.status == .ok)
+        let record = try #require(harness.recorder.all.first)
+        #expect(record.routingDecisions == [.fallback(from: "g", to: "backup", reason: .rateLimit)])
+        #expect(record.upstreamAttempts.map(\.decision) == ["fell_back", nil])
+        #expect(harness.metric("switchboard_retries", ["g", "rate_limit"]) == 0)
+        #expect(harness.metric("switchboard_fallbacks", ["g", "backup", "rate_limit"]) == 1)
+        await fake.stop()
+    }
+
+    @Test("max_retries: 0 keeps a retry off that deployment; with no other, the client gets the upstream's error")
+    func maxRetriesZero() async throws {
+        let fake = try await FakeGeminiServer.start(apiKey: Self.key)
+        let harness = try GatewayHarness(yaml: """
+            model_list:
+              - {model_name: g, litellm_params: {model: gemini/gemini-2.5-flash, api_key: k, api_base: "\(fake.baseURL)/v1beta", max_retries: 0}}
+            router_settings: {num_retries: 2}
+            """)
+        let response = try await harness.test { client in try await client.post("/v1/messages", Self.body("g", "fake:error 503")) }
+        #expect(response.status.code == 529)
+        #expect(response.errorMessage?.hasPrefix("gemini:") == true, "the upstream's own error: \(response.errorMessage ?? "")")
+        #expect(harness.recorder.all.first?.upstreamAttempts.count == 1)
+        #expect(harness.metric("switchboard_retries", ["g", "server_error"]) == 0)
+        await fake.stop()
+    }
 }

@@ -31,6 +31,8 @@ struct CallStage: Sendable {
         )
         var plan = AttemptPlan(primary: match, settings: self.settings, routes: self.routes)
         var lastFailure: AttemptFailure?
+        // The plan said "retry" after the last failure; it counts as a retry once an attempt is made.
+        var retrying = false
         exchange.update { $0.modelGroup = match.group.name }
         while true {
             let group = plan.current.group
@@ -43,14 +45,26 @@ struct CallStage: Sendable {
             )
             switch choice {
             case .deployment(let deployment):
+                if retrying, let lastFailure {
+                    exchange.update { $0.routingDecisions.append(.retry(group: group.name, reason: lastFailure.kind)) }
+                }
                 switch try await self.attempt(on: deployment, of: &plan, after: lastFailure, request) {
-                case .answered(let reply): return reply
-                case .failed(let failure): lastFailure = failure
+                case .answered(let reply):
+                    return reply
+                case .failed(let failure, let next):
+                    lastFailure = failure
+                    retrying = next == .retry
                 }
             case .unavailable(let retryAt, let cause):
                 let wait = retryAt.map { max(.zero, $0 - self.router.currentTime) }
                 let failure = AttemptFailure.unavailable(group: group.name, cause: cause, retryIn: wait)
-                try self.note(plan.unavailable(failure), from: group.name, reason: .unavailable, exchange: exchange, failure: failure)
+                let next = plan.unavailable(failure)
+                // A retry that found its group cooling (the failure just cooled it) is no retry: the attempt
+                // that failed is what the request falls back from, for its own reason.
+                if retrying { exchange.update { $0.upstreamAttempts[$0.upstreamAttempts.count - 1].decision = next.decision } }
+                let cause = retrying ? lastFailure ?? failure : failure
+                retrying = false
+                try self.note(next, from: group.name, reason: cause.kind, exchange: exchange, failure: cause)
             }
         }
     }
@@ -71,7 +85,8 @@ struct CallStage: Sendable {
 
     private enum Outcome {
         case answered(ProviderReply)
-        case failed(AttemptFailure)
+        /// The attempt failed, and the plan's next step is `next`: a retry, or a fallback already noted.
+        case failed(AttemptFailure, next: AttemptPlan.Next)
     }
 
     /// One attempt on `deployment`, after the backoff the plan asks for: its held answer, or its failure
@@ -120,14 +135,16 @@ struct CallStage: Sendable {
             let mayCool = group.group.deployments.count > 1
                 || !self.settings.fallbackGroups(from: group.group.name, after: .unavailable).isEmpty
             self.router.failed(deployment, group: group.group.name, failure: failure, settings: self.settings, mayCool: mayCool)
+            plan.failed(on: deployment)
             let next = plan.next(after: failure)
             exchange.update { record in
                 if record.upstreamAttempts.count > attemptsBefore {
                     record.upstreamAttempts[record.upstreamAttempts.count - 1].decision = next.decision
                 }
             }
-            try self.note(next, from: group.group.name, reason: failure.kind, exchange: exchange, failure: failure)
-            return .failed(failure)
+            // A retry is noted when its attempt starts (the group may have no deployment left for it).
+            if next != .retry { try self.note(next, from: group.group.name, reason: failure.kind, exchange: exchange, failure: failure) }
+            return .failed(failure, next: next)
         }
     }
 

@@ -54,9 +54,17 @@ struct AttemptPlan {
         }
         let retry = self.sameDeploymentRetries[key, default: 0] + 1
         self.sameDeploymentRetries[key] = retry
-        if let maximum = deployment.maxRetries, retry >= maximum { self.exhausted.insert(key) }
         let ceiling = min(self.settings.maximumBackoff, Self.backoffBase * (1 << min(retry - 1, 16)))
         return max(random(ceiling), self.settings.minimumRetryWait, failure?.retryAfter ?? .zero)
+    }
+
+    /// An attempt on `deployment` failed: once it has had its own `max_retries`, no further attempt of
+    /// this request goes to it.
+    mutating func failed(on deployment: ModelDeployment) {
+        let key = deployment.routingKey
+        if let maximum = deployment.maxRetries, self.sameDeploymentRetries[key, default: 0] >= maximum {
+            self.exhausted.insert(key)
+        }
     }
 
     /// After an attempt in the current group failed with `failure`: retry in the group while its retries
