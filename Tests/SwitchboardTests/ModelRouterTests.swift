@@ -1,4 +1,5 @@
 import Synchronization
+import SwitchboardTesting
 import Testing
 
 @testable import Switchboard
@@ -10,25 +11,13 @@ final class ManualClock: Sendable {
     func advance(by duration: Duration) { self.instant.withLock { $0 += duration } }
 }
 
-/// SplitMix64: the same choices on every run.
-struct SeededRandom: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("The model router's choices, on a clock moved by hand")
 struct ModelRouterTests {
     let clock = ManualClock()
 
     func router(seed: UInt64 = 1) -> ModelRouter {
         let clock = self.clock
-        return ModelRouter(clock: { clock.now }, random: SeededRandom(state: seed))
+        return ModelRouter(clock: { clock.now }, random: SplitMix64(seed: seed))
     }
 
     static func group(_ configure: ((inout ModelDeployment, Int) -> Void)? = nil, count: Int = 2) -> ModelGroup {

@@ -253,4 +253,24 @@ struct RoutingGatewayTests {
         #expect(harness.metric("switchboard_retries", ["g", "server_error"]) == 0)
         await fake.stop()
     }
+
+    @Test("after a reload, /metrics has the state of the deployments configured now, not of removed ones")
+    func reloadDropsRemovedDeployments() async throws {
+        let yaml = """
+            model_list:
+              - {model_name: g, litellm_params: {model: mock/a}}
+              - {model_name: g, litellm_params: {model: mock/b}}
+            """
+        let harness = try GatewayHarness(yaml: yaml)
+        let before = try await harness.test { client in String(buffer: try await client.execute(uri: "/metrics", method: .get).body) }
+        #expect(before.contains(#"switchboard_deployment_state{model_group="g",deployment="g#2",state="healthy"} 1"#))
+        let smaller = try ConfigurationLoader(environment: [:]).load(yaml: "model_list: [{model_name: g, litellm_params: {model: mock/a}}]")
+        harness.gateway.reload(smaller.configuration, sha256: "new")
+        let after = try await harness.test { client in String(buffer: try await client.execute(uri: "/metrics", method: .get).body) }
+        #expect(after.contains(#"switchboard_deployment_state{model_group="g",deployment="g#1",state="healthy"} 1"#))
+        // Its cooldown counter stays (a counter's history is still true); its state does not.
+        #expect(!after.contains(#"switchboard_deployment_state{model_group="g",deployment="g#2""#), "g#2 was removed")
+        #expect(after.contains(#"switchboard_config_info{sha256="new"} 1"#))
+        #expect(after.contains(#"switchboard_config_reloads_total{result="success"} 1"#))
+    }
 }

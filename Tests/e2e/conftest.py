@@ -14,6 +14,8 @@ import urllib.request
 
 import pytest
 
+from otlp_receiver import OTLPReceiver
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("SWITCHBOARD_BIN_DIR", ROOT / ".build" / "debug"))
 MASTER_KEY = "sk-e2e-master"
@@ -142,3 +144,15 @@ def gateway(gateway_config, tmp_path_factory):
     running = Gateway(gateway_config, tmp_path_factory.mktemp("gateway"))
     yield running
     assert running.stop() == 0
+
+
+# OTLP span kinds, as the decoded protobuf spans carry them.
+SERVER, CLIENT = 2, 3
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    """An OTLP/HTTP receiver on loopback, one per test module."""
+    running = OTLPReceiver()
+    yield running
+    running.stop()

@@ -8,20 +8,11 @@ import urllib.request
 
 import pytest
 
-from conftest import FAKE_GEMINI_KEY, MASTER_KEY, Gateway
-from otlp_receiver import OTLPReceiver
+from conftest import CLIENT, FAKE_GEMINI_KEY, Gateway, MASTER_KEY, SERVER
 from test_claude_code import run_claude
 
-SERVER, CLIENT = 2, 3
 # The fake's plan for the primary: every generation a 429.
 PRIMARY_PLAN = "429=1.0,seed=429"
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    running = OTLPReceiver()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

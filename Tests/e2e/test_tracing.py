@@ -9,18 +9,9 @@ import anthropic
 import httpx2 as httpx
 import pytest
 
-from conftest import FAKE_GEMINI_KEY, MASTER_KEY, Gateway
-from otlp_receiver import OTLPReceiver
+from conftest import CLIENT, FAKE_GEMINI_KEY, Gateway, MASTER_KEY, SERVER
 from test_claude_code import run_claude
 
-SERVER, CLIENT = 2, 3
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    running = OTLPReceiver()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

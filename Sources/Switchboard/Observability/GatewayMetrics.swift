@@ -38,7 +38,6 @@ public final class GatewayMetrics: ExchangeObserver {
     private let deploymentState: MetricFamily
     private let reloads: MetricFamily
     private let configurationInfo: MetricFamily
-    private let loadedHash = Mutex<String?>(nil)
     private let registry: MetricsRegistry
     private let seenModels = Mutex<Set<String>>([])
 
@@ -180,12 +179,7 @@ public final class GatewayMetrics: ExchangeObserver {
 
     /// The configuration whose file has digest `sha256` is in use; `reloaded` when it replaced another.
     func configurationLoaded(sha256: String, reloaded: Bool) {
-        let previous = self.loadedHash.withLock { hash in
-            defer { hash = sha256 }
-            return hash
-        }
-        if let previous, previous != sha256 { self.configurationInfo.set([previous], to: 0) }
-        self.configurationInfo.set([sha256], to: 1)
+        self.configurationInfo.replaceAll(with: [([sha256], 1)])
         if reloaded { self.reloads.increment(["success"]) }
     }
 
@@ -204,13 +198,17 @@ public final class GatewayMetrics: ExchangeObserver {
         let family = self.deploymentState
         let cooldowns = self.cooldowns
         self.registry.onCollect {
+            var states: [(labels: [String], value: Double)] = []
             for status in statuses() {
                 // Present from the start, so rate() and increase() see the first cooldown.
                 cooldowns.increment([status.group, status.deployment], by: 0)
                 for phase in DeploymentHealth.Phase.allCases {
-                    family.set([status.group, status.deployment, phase.rawValue], to: phase.rawValue == status.phaseName ? 1 : 0)
+                    states.append(([status.group, status.deployment, phase.rawValue], phase.rawValue == status.phaseName ? 1 : 0))
                 }
             }
+            // Only the deployments configured now: a removed one's last state would otherwise stay, and
+            // could hide a group whose every remaining deployment is cooling.
+            family.replaceAll(with: states)
         }
     }
 

@@ -42,6 +42,18 @@ public final class MetricFamily: Sendable {
         self.update(labels) { $0.value = value }
     }
 
+    /// Replaces every series of a gauge with `values`: a series not among them is gone from the next
+    /// scrape (a deployment a configuration reload removed), rather than kept at its last value.
+    public func replaceAll(with values: [(labels: [String], value: Double)]) {
+        precondition(self.kind == .gauge, "\(self.name) is not a gauge")
+        var replacement: [[String]: SeriesState] = [:]
+        for (labels, value) in values {
+            precondition(labels.count == self.labelNames.count, "\(self.name) takes labels \(self.labelNames)")
+            replacement[labels] = SeriesState(value: value)
+        }
+        self.series.withLock { $0 = replacement }
+    }
+
     /// Records one observation in a histogram; the exemplar goes on the bucket the value falls in.
     public func observe(_ labels: [String] = [], _ value: Double, exemplar: Exemplar? = nil) {
         precondition(self.kind == .histogram, "\(self.name) is not a histogram")
