@@ -53,8 +53,12 @@ test: test-setup
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory unit-test e2e-test bench-smoke
 
+# The upstream client's tests run in a process of their own. In one process with the gateway's tests,
+# about one run in seven stalls with every task suspended and no thread busy (docs/testing.md, "Known
+# issue"); apart, neither has stalled in 20 runs.
 unit-test:
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip UpstreamTests
+	$(SWIFT) test --skip-build --filter UpstreamTests
 
 e2e-test:
 	cd Tests/e2e && SWITCHBOARD_BIN_DIR=$(CURDIR)/.build/debug $(PYTHON) -m pytest -p no:cacheprovider -q
