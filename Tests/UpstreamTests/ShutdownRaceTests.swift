@@ -10,7 +10,9 @@ struct ShutdownRaceTests {
     func submitsRacingShutdown() async throws {
         let silent = try SilentListener()
         defer { silent.stop() }
-        let refused = "http://127.0.0.1:\(try LocalNginx.freePort())/"
+        let refusing = try RefusingPort()
+        defer { refusing.stop() }
+        let refused = "\(refusing.baseURL)/"
         let expected: Set<UpstreamError.Kind> = [.connectionRefused, .cancelled, .shutDown]
         var watched: [WeakTransfer] = []
         for round in 0..<100 {

@@ -87,8 +87,9 @@ struct TransferLifetimeTests {
     @Test("connection refused")
     func refused() async throws {
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let port = try LocalNginx.freePort()
-        let request = Self.request(to: "http://127.0.0.1:\(port)/")
+        let refusing = try RefusingPort()
+        defer { refusing.stop() }
+        let request = Self.request(to: "\(refusing.baseURL)/")
         let watched = await Self.fail(request, on: client, with: .connectionRefused)
         #expect(await watched.isFreed())
         await client.shutdown()
@@ -168,7 +169,9 @@ struct TransferLifetimeTests {
     @Test("5,000 refused connections leave no transfer behind")
     func refusedSoak() async throws {
         let client = UpstreamClient(configuration: .init(proxy: .none))
-        let url = "http://127.0.0.1:\(try LocalNginx.freePort())/"
+        let refusing = try RefusingPort()
+        defer { refusing.stop() }
+        let url = "\(refusing.baseURL)/"
         let workers = 50
         let watched = await withTaskGroup(of: [WeakTransfer].self) { group in
             for _ in 0..<workers {

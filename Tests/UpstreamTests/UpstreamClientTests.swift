@@ -289,7 +289,9 @@ struct UpstreamClientTests {
 
     @Test("nothing listening gives connectionRefused with curl's message")
     func connectionRefused() async throws {
-        let port = try LocalNginx.freePort()
+        let refusing = try RefusingPort()
+        defer { refusing.stop() }
+        let port = refusing.port
         let client = UpstreamClient()
         let error = await #expect(throws: UpstreamError.self) {
             _ = try await client.execute(UpstreamRequest(url: "http://127.0.0.1:\(port)/"))
