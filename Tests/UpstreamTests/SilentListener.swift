@@ -10,23 +10,27 @@ struct SilentListener {
     var baseURL: String { "http://127.0.0.1:\(self.port)" }
 
     init() throws {
+        (self.socket, self.port) = try Self.bindLoopback(listening: true)
+    }
+
+    /// A socket bound to a port of 127.0.0.1 the kernel picks, listening (backlog 1024) or not.
+    static func bindLoopback(listening: Bool) throws -> (socket: Int32, port: Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
+        let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socket, pointer, length) == 0 && listen(socket, 1024) == 0
+                bind(socket, pointer, length) == 0 && (!listening || listen(socket, 1024) == 0)
                     && getsockname(socket, pointer, &length) == 0
             }
         }
-        guard listening else {
+        guard bound else {
             close(socket)
-            throw LocalNginx.NginxError(message: "could not listen on a loopback port")
+            throw LocalNginx.NginxError(message: "could not bind a loopback port")
         }
-        self.socket = socket
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        return (socket, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     func stop() {
