@@ -1,39 +1,28 @@
-import Foundation
 import NIOCore
 import Upstream
 
-/// `gemini/<model>`: Google AI Studio's Gemini API, translated both ways.
-///
-/// Requests go to `{api_base}/models/{model}:streamGenerateContent?alt=sse` when the client streams
-/// (`:generateContent` otherwise) with the key in `x-goog-api-key`; `api_base` replaces
-/// `https://generativelanguage.googleapis.com/v1beta`, as in LiteLLM.
+/// Gemini models, translated both ways: `gemini/<model>` on Google AI Studio and `vertex_ai/gemini-…` on
+/// Vertex AI. The ``GeminiTransport`` says where requests go and how they are authorized.
 struct GeminiProvider: Provider {
-    static let defaultBase = "https://generativelanguage.googleapis.com/v1beta"
-
-    let deployment: ModelDeployment
+    let transport: any GeminiTransport
     let signatures: ThoughtSignatures
     let dropParams: Bool
     let pingInterval: Duration
     /// From `model_info.base_model`; nil lets each request's model id decide.
     private let family: GeminiModelFamily?
-    private let base: String
-    private let apiKey: String?
 
     init(
         deployment: ModelDeployment,
+        transport: any GeminiTransport,
         signatures: ThoughtSignatures,
         dropParams: Bool,
         pingInterval: Duration
     ) {
-        self.deployment = deployment
+        self.transport = transport
         self.signatures = signatures
         self.dropParams = dropParams
         self.pingInterval = pingInterval
         self.family = deployment.baseModel.flatMap(GeminiModelFamily.init(baseModel:))
-        var base = deployment.apiBase ?? Self.defaultBase
-        while base.hasSuffix("/") { base.removeLast() }
-        self.base = base
-        self.apiKey = deployment.apiKey ?? ProcessInfo.processInfo.environment["GEMINI_API_KEY"]
     }
 
     func sendMessage(_ call: ProviderCall) async throws -> ProviderReply {
@@ -47,14 +36,17 @@ struct GeminiProvider: Provider {
         }
         let body = Self.encode(translation.request, sizedLike: call.body)
         let streaming = call.request.isStreaming
-        let url = self.url(model: model, method: streaming ? "streamGenerateContent?alt=sse" : "generateContent")
+        let endpoint = try await self.transport.endpoint(
+            model: model, method: streaming ? .streamGenerateContent : .generateContent, call: call
+        )
         // While Gemini thinks in silence, the upstream's heartbeat becomes a `ping` for the client:
         // Claude Code gives up on a stream after five minutes without a byte.
         let request = UpstreamRequest(
-            method: "POST", url: url, headers: self.headers, body: body, heartbeat: streaming ? self.pingInterval : nil
+            method: "POST", url: endpoint.url, headers: endpoint.headers, body: body,
+            heartbeat: streaming ? self.pingInterval : nil
         )
-
-        let first = try await call.upstream.send(request, errors: GeminiErrorMapper())
+        let errors = self.transport.errors(model: model)
+        let first = try await call.upstream.send(request, errors: errors)
 
         let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
         let signatures = self.signatures
@@ -63,7 +55,7 @@ struct GeminiProvider: Provider {
             first: first,
             isStreaming: streaming,
             exchange: call.exchange,
-            reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: GeminiErrorMapper()) },
+            reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: errors) },
             makeTranslator: {
                 GeminiResponseTranslator(
                     model: model, declaredTools: declared, signatures: signatures, webSearch: webSearch
@@ -78,10 +70,12 @@ struct GeminiProvider: Provider {
         let translator = GeminiRequestTranslator(
             model: model, family: self.family, dropParams: true, signatures: self.signatures
         )
-        let body = Self.encode(try translator.countTokensRequest(call.request), sizedLike: call.body)
-        let request = UpstreamRequest(method: "POST", url: self.url(model: model, method: "countTokens"), headers: self.headers, body: body)
+        let counting = try translator.countTokensRequest(call.request, shape: self.transport.countTokensShape(model: model))
+        let body = Self.encode(counting, sizedLike: call.body)
+        let endpoint = try await self.transport.endpoint(model: model, method: .countTokens, call: call)
+        let request = UpstreamRequest(method: "POST", url: endpoint.url, headers: endpoint.headers, body: body)
         do {
-            let response = try await call.upstream.send(request, errors: GeminiErrorMapper())
+            let response = try await call.upstream.send(request, errors: self.transport.errors(model: model))
             let counted = try await response.collectBody(upTo: 1 << 20)
             let json = try counted.withUnsafeReadableBytes { try JSONParser.parse($0) }
             let total: Int = try JSONObjectReader(json).required("totalTokens")
@@ -91,26 +85,6 @@ struct GeminiProvider: Provider {
             return .tokenCount(TokenEstimator.inputTokens(of: call.request), estimated: true)
         }
     }
-
-    private var headers: UpstreamHeaders {
-        var headers: UpstreamHeaders = ["content-type": "application/json"]
-        if let apiKey = self.apiKey { headers.add(name: "x-goog-api-key", value: apiKey) }
-        return headers
-    }
-
-    /// `{base}/models/{model}:{method}` (`tunedModels/…` for a tuned model), the id percent-encoded as one
-    /// path segment: it was validated when routed, and encoding keeps it one segment regardless.
-    private func url(model: String, method: String) -> String {
-        let tuned = "tunedModels/"
-        let (collection, id) = model.hasPrefix(tuned) ? ("tunedModels", String(model.dropFirst(tuned.count))) : ("models", model)
-        let segment = id.addingPercentEncoding(withAllowedCharacters: Self.pathSegmentCharacters) ?? id
-        return "\(self.base)/\(collection)/\(segment):\(method)"
-    }
-
-    /// RFC 3986 unreserved characters: everything else in a model id is encoded.
-    private static let pathSegmentCharacters = CharacterSet(
-        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
-    )
 
     /// The id without its `models/` prefix.
     private static func bareModel(_ model: String) -> String {

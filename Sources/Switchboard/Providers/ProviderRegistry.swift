@@ -32,6 +32,7 @@ public struct ProviderRegistry: Sendable {
         case .gemini:
             GeminiProvider(
                 deployment: deployment,
+                transport: AIStudioTransport(deployment: deployment),
                 signatures: signatures,
                 dropParams: configuration.dropParams,
                 pingInterval: configuration.server.pingInterval

@@ -134,6 +134,7 @@ struct GeminiStreamingTests {
         )
         let provider = GeminiProvider(
             deployment: deployment,
+            transport: AIStudioTransport(deployment: deployment),
             signatures: ThoughtSignatures(),
             dropParams: false,
             pingInterval: pingInterval

@@ -85,16 +85,16 @@ struct GeminiRequestTranslator {
         )
     }
 
-    /// The request as `countTokens` wants it: contents, system prompt and tools.
-    func countTokensRequest(_ request: AnthropicRequest) throws -> GeminiCountTokensRequest {
+    /// The request as `countTokens` wants it: contents, system prompt and tools, in the upstream's `shape`.
+    func countTokensRequest(_ request: AnthropicRequest, shape: GeminiCountTokensRequest.Shape) throws
+        -> GeminiCountTokensRequest
+    {
         let translation = try self.translate(request)
         return GeminiCountTokensRequest(
-            generateContentRequest: .init(
-                model: "models/\(self.model)",
-                contents: translation.request.contents,
-                systemInstruction: translation.request.systemInstruction,
-                tools: translation.request.tools
-            )
+            shape: shape,
+            contents: translation.request.contents,
+            systemInstruction: translation.request.systemInstruction,
+            tools: translation.request.tools
         )
     }
 

@@ -60,15 +60,19 @@ struct GeminiThinkingConfig: Sendable, Equatable {
 }
 
 /// The `countTokens` body: the whole request, so the system prompt and tools are counted too.
+///
+/// AI Studio wants it wrapped (`{"generateContentRequest": {"model": "models/…", …}}`); Vertex AI takes
+/// the same fields at the top level, without a model (wire.md §C.4).
 struct GeminiCountTokensRequest: Sendable {
-    struct Wrapped: Sendable {
-        var model: String
-        var contents: [GeminiContent]
-        var systemInstruction: GeminiContent?
-        var tools: [GeminiTool]?
+    enum Shape: Sendable {
+        case wrapped(model: String)
+        case flat
     }
 
-    var generateContentRequest: Wrapped
+    var shape: Shape
+    var contents: [GeminiContent]
+    var systemInstruction: GeminiContent?
+    var tools: [GeminiTool]?
 }
 
 extension GeminiRequest: JSONWritable {
@@ -149,13 +153,22 @@ extension GeminiThinkingConfig: JSONWritable {
 extension GeminiCountTokensRequest: JSONWritable {
     func write(to writer: inout JSONWriter) {
         writer.object { writer in
-            writer.key("generateContentRequest")
-            writer.object { writer in
-                writer.field("model", self.generateContentRequest.model)
-                writer.field("contents", self.generateContentRequest.contents)
-                writer.field("systemInstruction", self.generateContentRequest.systemInstruction)
-                writer.field("tools", self.generateContentRequest.tools)
+            switch self.shape {
+            case .wrapped(let model):
+                writer.key("generateContentRequest")
+                writer.object { writer in
+                    writer.field("model", "models/\(model)")
+                    self.writeFields(to: &writer)
+                }
+            case .flat:
+                self.writeFields(to: &writer)
             }
         }
+    }
+
+    private func writeFields(to writer: inout JSONWriter) {
+        writer.field("contents", self.contents)
+        writer.field("systemInstruction", self.systemInstruction)
+        writer.field("tools", self.tools)
     }
 }
