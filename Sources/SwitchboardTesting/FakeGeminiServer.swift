@@ -44,7 +44,8 @@ public final class FakeGeminiServer: Sendable {
     /// Connections closed so far (see ``ScriptedHTTPServer/closedConnections``).
     public var closedConnections: Int { self.server.closedConnections }
 
-    private init(server: ScriptedHTTPServer, apiKey: String, faults: FaultPlan?, faultSeed: UInt64) {
+    /// A fake answering on `server`, which it may share: ``FakeVertexServer`` hosts one on its own port.
+    init(server: ScriptedHTTPServer, apiKey: String, faults: FaultPlan? = nil, faultSeed: UInt64 = 0) {
         self.server = server
         self.apiKey = apiKey
         self.faultSeed = faultSeed
@@ -113,7 +114,7 @@ public final class FakeGeminiServer: Sendable {
         }
     }
 
-    private func handle(_ request: ScriptedHTTPServer.Request, writer: ScriptedHTTPServer.ResponseWriter) async throws {
+    func handle(_ request: ScriptedHTTPServer.Request, writer: ScriptedHTTPServer.ResponseWriter) async throws {
         if request.path.hasPrefix("/_fake/") {
             return try await Self.send(self.inspection(request), with: writer)
         }
@@ -181,7 +182,7 @@ public final class FakeGeminiServer: Sendable {
 
     // MARK: - Routing
 
-    private struct Route {
+    struct Route {
         enum Method: String {
             case generateContent
             case streamGenerateContent
@@ -191,9 +192,13 @@ public final class FakeGeminiServer: Sendable {
         let model: String
         let method: Method
 
-        /// `/v1beta/models/{model}:{method}`
+        /// AI Studio's `/v1beta/models/{model}:{method}`.
         init?(path: String) {
-            let prefix = "/v1beta/models/"
+            self.init(model: path, after: "/v1beta/models/")
+        }
+
+        /// `{prefix}{model}:{method}`, the model one path segment.
+        init?(model path: String, after prefix: String) {
             guard path.hasPrefix(prefix) else { return nil }
             let rest = path.dropFirst(prefix.count)
             guard let colon = rest.lastIndex(of: ":"), let method = Method(rawValue: String(rest[rest.index(after: colon)...])) else {
@@ -204,6 +209,14 @@ public final class FakeGeminiServer: Sendable {
             self.model = String(model)
             self.method = method
         }
+    }
+
+    /// What differs between the Gemini API and Vertex AI once a request is authorized.
+    enum Dialect {
+        case aiStudio
+        /// Vertex AI: `countTokens` takes the request's fields at the top level, and a model Vertex does not
+        /// serve in the location is a 404 naming the publisher model.
+        case vertex(resource: String)
     }
 
     private func reply(to request: ScriptedHTTPServer.Request, path: String, query: String, planKey: String?) -> Reply {
@@ -230,6 +243,41 @@ public final class FakeGeminiServer: Sendable {
                 "models/\(route.model) is not found for API version v1beta, or is not supported for \(route.method.rawValue). Call ListModels to see the list of available models and their supported methods."
             )
         }
+        return self.generation(request, route: route, query: query, planKey: planKey, dialect: .aiStudio)
+    }
+
+    /// Answers an authorized Vertex AI request for a Google model (``FakeVertexServer`` checked the token);
+    /// `resource` is `projects/{p}/locations/{l}/publishers/google/models/{model}` and `location` its location.
+    func respondOnVertex(
+        to request: ScriptedHTTPServer.Request,
+        route: Route,
+        resource: String,
+        location: String,
+        writer: ScriptedHTTPServer.ResponseWriter
+    ) async throws {
+        let query = String(request.uri.drop { $0 != "?" }.dropFirst())
+        let record = Recorded(method: request.method, path: request.path, query: query, headers: request.headers, body: request.body)
+        self.recorded.withLock { $0.append(record) }
+        // Gemini 3 previews are served from the global endpoint only (wire.md §C.1).
+        let globalOnly = route.model.hasPrefix("gemini-3") && route.model.contains("preview")
+        guard route.model.hasPrefix("gemini-"), !globalOnly || location == "global" else {
+            let message = "Publisher Model `\(resource)` was not found or your project does not have access to it. "
+                + "Please ensure you are using a valid model version. For more information, see: "
+                + "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
+            return try await Self.send(Self.failure(404, message), with: writer)
+        }
+        let reply = self.generation(request, route: route, query: query, planKey: nil, dialect: .vertex(resource: resource))
+        try await Self.send(reply, with: writer)
+    }
+
+    /// A generation or a count for an authorized request, in `dialect`.
+    private func generation(
+        _ request: ScriptedHTTPServer.Request,
+        route: Route,
+        query: String,
+        planKey: String?,
+        dialect: Dialect
+    ) -> Reply {
         let streamed = route.method == .streamGenerateContent
         // Without alt=sse the real service streams one JSON array, which Switchboard must never ask for.
         guard !streamed || Self.queryItems(query).contains(where: { $0.name == "alt" && $0.value == "sse" }) else {
@@ -241,7 +289,12 @@ public final class FakeGeminiServer: Sendable {
         guard let body = parsed as? [String: Any] else {
             return Self.failure(400, "Invalid JSON payload received. Expected an object.")
         }
-        if route.method == .countTokens { return Self.countTokens(body, model: route.model) }
+        if route.method == .countTokens {
+            switch dialect {
+            case .aiStudio: return Self.countTokens(body, model: route.model)
+            case .vertex: return Self.countTokensOnVertex(body, model: route.model)
+            }
+        }
 
         let validator = GeminiRequestValidator(model: route.model, isIssuedSignature: { signature in
             self.issuedSignatures.withLock { $0.contains(signature) }
@@ -271,6 +324,19 @@ public final class FakeGeminiServer: Sendable {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (String(pair[0]), pair.count > 1 ? String(pair[1]) : "")
         }
+    }
+
+    /// Vertex's flat body: `contents`, `systemInstruction`, `tools`, `generationConfig` at the top level and
+    /// no wrapper (wire.md §C.4); the count as on AI Studio, with Vertex's `totalBillableCharacters`.
+    private static func countTokensOnVertex(_ body: [String: Any], model: String) -> Reply {
+        let allowed: Set<String> = ["contents", "systemInstruction", "tools", "generationConfig", "instances", "model"]
+        if let extra = body.keys.sorted().first(where: { !allowed.contains($0) }) {
+            return failure(400, "Invalid JSON payload received. Unknown name \"\(extra)\": Cannot find field.")
+        }
+        let validator = GeminiRequestValidator(model: model, purpose: .countTokens)
+        if let message = validator.validate(body) { return failure(400, message) }
+        let characters = serialize(body["contents"] ?? []).count
+        return .json(200, ["totalTokens": serialize(body).utf8.count / 4, "totalBillableCharacters": characters])
     }
 
     /// `{"generateContentRequest": {"model": "models/…", …}}` or `{"contents": […]}`, validated like a
@@ -318,61 +384,6 @@ public final class FakeGeminiServer: Sendable {
         case failure(Reply)
     }
 
-    /// A `fake:NAME rest-of-line` instruction in the prompt; the first one counts.
-    private struct Directive {
-        let name: String
-        /// The rest of the line after the name, trimmed.
-        let argument: String
-
-        init?(in text: String) {
-            guard let marker = text.range(of: "fake:") else { return nil }
-            let after = text[marker.upperBound...]
-            let name = after.prefix { $0.isLetter || $0 == "-" }
-            guard !name.isEmpty else { return nil }
-            self.name = String(name)
-            self.argument = after[name.endIndex...].prefix { !$0.isNewline }.trimmingCharacters(in: .whitespaces)
-        }
-
-        /// The first word of the argument, cut before any `{`: a function name, a status code, seconds.
-        var firstWord: String? {
-            guard let word = self.argument.split(whereSeparator: \.isWhitespace).first?.prefix(while: { $0 != "{" }), !word.isEmpty else {
-                return nil
-            }
-            return String(word)
-        }
-
-        /// The JSON object in the argument (`fake:call NAME {…}`), up to its balancing brace.
-        var jsonObject: [String: Any]? {
-            guard let start = self.argument.firstIndex(of: "{") else { return nil }
-            var depth = 0
-            var inString = false
-            var escaped = false
-            for index in self.argument[start...].indices {
-                let character = self.argument[index]
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if character == "\\" {
-                        escaped = true
-                    } else if character == "\"" {
-                        inString = false
-                    }
-                } else if character == "\"" {
-                    inString = true
-                } else if character == "{" {
-                    depth += 1
-                } else if character == "}" {
-                    depth -= 1
-                    if depth == 0 {
-                        let json = Data(self.argument[start...index].utf8)
-                        return (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
-                    }
-                }
-            }
-            return nil
-        }
-    }
-
     /// Chooses the answer from the prompt — the last user content with text and no function responses
     /// (Claude Code may append reminder text to a tool-result message; that is not a new prompt).
     /// A request ending in function responses gets a summary of them, so tool loops end, unless the
@@ -381,7 +392,7 @@ public final class FakeGeminiServer: Sendable {
         let contents = (body["contents"] as? [[String: Any]]) ?? []
         let promptIndex = Self.promptIndex(contents)
         let prompt = promptIndex.map { Self.texts(of: contents[$0]).joined(separator: "\n") } ?? ""
-        let directive = Directive(in: prompt)
+        let directive = FakeDirective(in: prompt)
 
         let results = contents.last.map(Self.functionResponses(of:)) ?? []
         if !results.isEmpty {

@@ -145,9 +145,13 @@ private struct Reader {
         var parameters: JSONObject = [:]
         var parameterNodes: [String: ConfigNode] = [:]
         var routing = DeploymentRouting()
+        var vertex = VertexParameters()
         for (key, value) in try params.mapping() {
             switch key {
             case "model": model = try self.providerModel(value)
+            case "vertex_project", "vertex_ai_project": vertex.project = (try self.secret(value), value)
+            case "vertex_location", "vertex_ai_location": vertex.location = (try self.secret(value), value)
+            case "vertex_credentials": vertex.credentials = (try self.credentials(value), value)
             case "api_key": apiKey = try self.secret(value)
             case "api_base": apiBase = try self.secret(value)
             case "weight": routing.weight = try value.double(in: 0...1_000_000, "a weight")
@@ -183,6 +187,11 @@ private struct Reader {
             origin: entry.path
         )
         routing.apply(to: &deployment)
+        if model.provider == .vertexAI {
+            deployment.vertex = try self.vertexSettings(vertex, at: params)
+        } else if let node = vertex.nodes.first {
+            self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
+        }
         if let id { deployment.name = try id.string() }
         if let baseModel {
             deployment.baseModel = try baseModel.string()
@@ -196,6 +205,45 @@ private struct Reader {
             }
         }
         return deployment
+    }
+
+    /// A `vertex_ai/` deployment's project, location and credentials (``VertexSettings/resolve``).
+    private func vertexSettings(_ parameters: VertexParameters, at params: ConfigNode) throws -> VertexSettings {
+        let credentials: GoogleCredentials
+        do {
+            credentials = try GoogleCredentials.resolve(
+                vertexCredentials: parameters.credentials?.value, environment: self.environment
+            )
+        } catch {
+            throw (parameters.credentials?.node ?? params).error("\(error)")
+        }
+        let settings = VertexSettings.resolve(
+            project: parameters.project?.value,
+            location: parameters.location?.value,
+            credentials: credentials,
+            environment: self.environment
+        )
+        if let problem = VertexSettings.problem(withLocation: settings.location) {
+            throw (parameters.location?.node ?? params).error("\(problem); got \"\(settings.location)\"")
+        }
+        let onMetadataServer = if case .metadataServer = credentials.source { true } else { false }
+        if settings.project == nil, !onMetadataServer {
+            throw params.error(
+                "expected vertex_project (or GOOGLE_CLOUD_PROJECT in the environment): the \(credentials.typeName) "
+                    + "credentials from \(credentials.source.description) name no project"
+            )
+        }
+        return settings
+    }
+
+    /// `vertex_credentials`: a path or a JSON string, as in LiteLLM, or the key file's JSON written as YAML.
+    private func credentials(_ node: ConfigNode) throws -> String {
+        if (try? node.mapping()) != nil {
+            var writer = JSONWriter()
+            writer.value(try self.resolved(node.json(), at: node))
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        return try self.secret(node)
     }
 
     /// Provider extras that become durations or counts: checked here, so that a huge, infinite or negative
@@ -459,6 +507,15 @@ private struct SwitchboardRouting {
     }
 }
 
+/// The `vertex_*` keys of one `litellm_params`, with where each was written.
+private struct VertexParameters {
+    var project: (value: String, node: ConfigNode)?
+    var location: (value: String, node: ConfigNode)?
+    var credentials: (value: String, node: ConfigNode)?
+
+    var nodes: [ConfigNode] { [self.project?.node, self.location?.node, self.credentials?.node].compactMap { $0 } }
+}
+
 extension ProviderKind {
     /// LiteLLM's per-deployment price overrides, read for every provider.
     static let pricingParameters: Set<String> = ["input_cost_per_token", "output_cost_per_token"]
@@ -469,6 +526,7 @@ extension ProviderKind {
         case .anthropic: []
         case .mock: ["mock_response", "mock_delay_ms", "mock_chunk_chars", "mock_tool_call"]
         case .gemini: []
+        case .vertexAI: []
         }
     }
 }

@@ -63,6 +63,8 @@ public struct ModelDeployment: Sendable {
     public var streamTimeout: Duration?
     /// `litellm_params.max_retries`: the most retries on this same deployment within one request.
     public var maxRetries: Int?
+    /// A `vertex_ai/` deployment's project, location and credentials; nil for other providers.
+    public var vertex: VertexSettings?
 
     public init(
         modelName: String,
@@ -102,6 +104,8 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case mock
     /// Google AI Studio's Gemini API, translated to and from Anthropic Messages.
     case gemini
+    /// Google Cloud's Vertex AI: Gemini models translated as for `gemini`, Claude models passed through.
+    case vertexAI = "vertex_ai"
 }
 
 /// Switchboard's own settings, under `switchboard:` in the YAML.

@@ -15,7 +15,7 @@ public final class GatewayMetrics: ExchangeObserver {
     static let modelLabelLimit = 200
     /// The providers whose requests are translated, so whose translation counters start at 0; the
     /// passthrough and the mock translate nothing.
-    static let translatingProviders: [ProviderKind] = [.gemini]
+    static let translatingProviders: [ProviderKind] = [.gemini, .vertexAI]
 
     private let operationDuration: MetricFamily
     private let tokenUsage: MetricFamily
@@ -291,6 +291,7 @@ public final class GatewayMetrics: ExchangeObserver {
         switch kind {
         case .anthropic: "anthropic"
         case .gemini: "gcp.gemini"
+        case .vertexAI: "gcp.vertex_ai"
         case .mock: "switchboard.mock"
         }
     }

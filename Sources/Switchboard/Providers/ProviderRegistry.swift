@@ -2,7 +2,8 @@
 public struct ProviderRegistry: Sendable {
     private let providers: [String: any Provider]
 
-    public init(configuration: GatewayConfiguration) {
+    /// Vertex AI deployments take their access tokens from `googleTokens`.
+    public init(configuration: GatewayConfiguration, googleTokens: GoogleTokenStore) {
         // One signature store for every Gemini route: a conversation may move between them.
         let signatures = ThoughtSignatures()
         var providers: [String: any Provider] = [:]
@@ -10,7 +11,8 @@ public struct ProviderRegistry: Sendable {
             providers[deployment.origin] = Self.makeProvider(
                 for: deployment,
                 configuration: configuration,
-                signatures: signatures
+                signatures: signatures,
+                googleTokens: googleTokens
             )
         }
         self.providers = providers
@@ -24,18 +26,34 @@ public struct ProviderRegistry: Sendable {
     private static func makeProvider(
         for deployment: ModelDeployment,
         configuration: GatewayConfiguration,
-        signatures: ThoughtSignatures
+        signatures: ThoughtSignatures,
+        googleTokens: GoogleTokenStore
     ) -> any Provider {
-        switch deployment.provider {
-        case .anthropic: AnthropicPassthroughProvider(deployment: deployment)
-        case .mock: MockProvider(deployment: deployment)
-        case .gemini:
+        func gemini(on transport: any GeminiTransport) -> GeminiProvider {
             GeminiProvider(
                 deployment: deployment,
-                transport: AIStudioTransport(deployment: deployment),
+                transport: transport,
                 signatures: signatures,
                 dropParams: configuration.dropParams,
                 pingInterval: configuration.server.pingInterval
+            )
+        }
+        switch deployment.provider {
+        case .anthropic:
+            return AnthropicPassthroughProvider(deployment: deployment)
+        case .mock:
+            return MockProvider(deployment: deployment)
+        case .gemini:
+            return gemini(on: AIStudioTransport(deployment: deployment))
+        case .vertexAI:
+            // The loader resolves every vertex_ai deployment's settings; none is built without them.
+            let settings = deployment.vertex!
+            let access = VertexAccess(
+                settings: settings, apiBase: deployment.apiBase, tokens: googleTokens.tokens(for: settings.credentials)
+            )
+            return VertexProvider(
+                gemini: gemini(on: VertexGeminiTransport(access: access)),
+                claude: VertexAnthropicProvider(access: access)
             )
         }
     }

@@ -26,11 +26,23 @@ public struct RouteReport: Sendable {
             }
             text += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
+        text += self.googleCloudSummary
         text += self.routingSummary
         let server = self.configuration.server
         text += "\nlistens on \(server.host):\(server.port); master key "
         text += self.configuration.masterKey == nil ? "not set (no authentication)\n" : "set\n"
         return text
+    }
+
+    /// Each distinct Vertex AI project, location and credentials the deployments use, and where each came from.
+    private var googleCloudSummary: String {
+        var seen: Set<VertexSettings> = []
+        var text = ""
+        for deployment in self.configuration.deployments {
+            guard let vertex = deployment.vertex, seen.insert(vertex).inserted else { continue }
+            text += "\nvertex_ai: \(vertex.summary)"
+        }
+        return text.isEmpty ? "" : text + "\n"
     }
 
     /// Retries, fallbacks and cooldowns, as `router_settings` set them.
@@ -60,7 +72,10 @@ public struct RouteReport: Sendable {
         switch deployment.provider {
         case .anthropic: deployment.apiBase ?? "https://api.anthropic.com"
         case .mock: "in-process"
-        case .gemini: deployment.apiBase ?? "https://generativelanguage.googleapis.com/v1beta"
+        case .gemini: deployment.apiBase ?? AIStudioTransport.defaultBase
+        case .vertexAI:
+            VertexEndpoint(location: deployment.vertex?.location ?? "global", apiBase: deployment.apiBase)
+                .describe(project: deployment.vertex?.project)
         }
     }
 }

@@ -6,8 +6,9 @@ enum UpstreamModelID {
     /// Why `id` is not a valid model id for `provider`, or nil when it is.
     ///
     /// Letters, digits, `.`, `_` and `-` everywhere; `@` and `:` where a provider's ids use them
-    /// (Anthropic ids on Vertex and Bedrock: `claude-sonnet-4@20250514`, `…-v1:0`); Gemini ids may start
-    /// with `models/` or `tunedModels/`. A `.` or `..` alone is never an id.
+    /// (Anthropic ids on Vertex and Bedrock: `claude-sonnet-4@20250514`, `…-v1:0`; never `:` on Vertex, where
+    /// it starts the method); Gemini ids may start with `models/` or `tunedModels/`. A `.` or `..` alone is
+    /// never an id.
     static func problem(with id: String, for provider: ProviderKind) -> String? {
         var name = Substring(id)
         if provider == .gemini {
@@ -20,9 +21,14 @@ enum UpstreamModelID {
             return "it must have 1 to \(Self.maximumLength) characters"
         }
         guard name != ".", name != ".." else { return "'.' and '..' are not model ids" }
-        let extra: Set<Unicode.Scalar> = provider == .gemini ? [] : ["@", ":"]
+        let extra: Set<Unicode.Scalar> =
+            switch provider {
+            case .gemini: []
+            case .vertexAI: ["@"]
+            case .anthropic, .mock: ["@", ":"]
+            }
         for scalar in name.unicodeScalars where !(Self.isBasic(scalar) || extra.contains(scalar)) {
-            let allowed = "letters, digits, '.', '_', '-'" + (extra.isEmpty ? "" : ", '@', ':'")
+            let allowed = "letters, digits, '.', '_', '-'" + extra.sorted().map { ", '\($0)'" }.joined()
             return "it contains '\(scalar.escaped(asASCII: true))'; a \(provider.rawValue) model id has only \(allowed)"
         }
         return nil

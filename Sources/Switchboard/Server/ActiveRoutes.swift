@@ -17,6 +17,8 @@ final class ActiveRoutes: Sendable {
     struct Context: Sendable {
         let upstream: UpstreamClient
         let modelRouter: ModelRouter
+        /// Access tokens for Vertex AI deployments, kept across reloads like the router's state.
+        let googleTokens: GoogleTokenStore
         let captureContent: Bool
     }
 
@@ -44,7 +46,7 @@ final class ActiveRoutes: Sendable {
             ),
             route: RouteStage(routes: routes),
             call: CallStage(
-                providers: ProviderRegistry(configuration: configuration),
+                providers: ProviderRegistry(configuration: configuration, googleTokens: context.googleTokens),
                 client: context.upstream,
                 router: context.modelRouter,
                 routes: routes,

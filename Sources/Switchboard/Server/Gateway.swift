@@ -49,9 +49,17 @@ public struct Gateway: Sendable {
             metrics.cooldownStarted(group: group, deployment: deployment)
         })
         self.modelRouter = modelRouter
+        let credentialMetrics = CredentialMetrics(registry: metricsRegistry)
+        let googleTokens = GoogleTokenStore(upstream: upstream) { refresh in
+            credentialMetrics.record(refresh)
+            // A refresh made for a request belongs to its trace, kept or dropped with it.
+            if let spans, refresh.parent?.isSampled ?? true { spans(CredentialMetrics.span(for: refresh)) }
+        }
         let active = ActiveRoutes(
             configuration: configuration,
-            context: .init(upstream: upstream, modelRouter: modelRouter, captureContent: captureContent)
+            context: .init(
+                upstream: upstream, modelRouter: modelRouter, googleTokens: googleTokens, captureContent: captureContent
+            )
         )
         self.active = active
         metrics.reportDeployments { modelRouter.health(of: active.snapshot.groups) }

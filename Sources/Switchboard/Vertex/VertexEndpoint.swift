@@ -13,6 +13,11 @@ struct VertexEndpoint: Sendable, Hashable {
     enum Publisher: String, Sendable {
         case google
         case anthropic
+
+        /// Claude's ids begin with `claude`; every other id is one of Google's.
+        init(model: String) {
+            self = model.hasPrefix("claude") ? .anthropic : .google
+        }
     }
 
     let location: String

@@ -37,6 +37,57 @@ enum ModelFieldRewriter {
         }
     }
 
+    /// `body` as Vertex AI's Anthropic endpoints want it: `anthropic_version` set to `version`, and the top-level
+    /// `model` dropped (`rawPredict` names the model in its URL) or, when `model` is given, set to it
+    /// (`count-tokens:rawPredict` reads it from the body). Every other member keeps the client's bytes.
+    /// Nil when `body` is not a JSON object.
+    static func vertexBody(_ body: ByteBuffer, version: String, model: String?) -> ByteBuffer? {
+        body.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+            guard let members = Self.members(in: bytes) else { return nil }
+            var head = JSONWriter(capacity: 128)
+            head.field("anthropic_version", version)
+            head.field("model", model)
+            var output = ByteBuffer()
+            output.reserveCapacity(bytes.count + 64)
+            // Fields written outside an object: `"anthropic_version":…,"model":…`, for the object opened here.
+            output.writeString("{")
+            output.writeBytes(head.bytes)
+            for member in members {
+                let key = bytes[member.key]
+                guard !key.elementsEqual(#""model""#.utf8), !key.elementsEqual(#""anthropic_version""#.utf8) else { continue }
+                output.writeString(",")
+                output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[member.key.lowerBound..<member.value.upperBound]))
+            }
+            output.writeString("}")
+            return output
+        }
+    }
+
+    /// The top-level members of a JSON object: each key's range (quotes included) and its value's range.
+    private static func members(in bytes: UnsafeRawBufferPointer) -> [(key: Range<Int>, value: Range<Int>)]? {
+        var scanner = Scanner(bytes: bytes)
+        scanner.skipWhitespace()
+        guard scanner.consume(UInt8(ascii: "{")) else { return nil }
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
+        scanner.skipWhitespace()
+        if scanner.consume(UInt8(ascii: "}")) { return members }
+        while true {
+            scanner.skipWhitespace()
+            guard let key = scanner.scanString() else { return nil }
+            scanner.skipWhitespace()
+            guard scanner.consume(UInt8(ascii: ":")) else { return nil }
+            scanner.skipWhitespace()
+            let start = scanner.position
+            guard scanner.skipValue() else { return nil }
+            var end = scanner.position
+            while end > start, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[end - 1]) { end -= 1 }
+            members.append((key, start..<end))
+            scanner.skipWhitespace()
+            if scanner.consume(UInt8(ascii: "}")) { return members }
+            guard scanner.consume(UInt8(ascii: ",")) else { return nil }
+        }
+    }
+
     private struct Scanner {
         let bytes: UnsafeRawBufferPointer
         var position = 0
