@@ -46,6 +46,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         for warning in loaded.warnings { logger.warning("configuration: \(warning)") }
         if let notice { logger.notice("\(notice)") }
+        for vertex in Set(loaded.configuration.deployments.compactMap(\.vertex)) {
+            logger.notice(
+                "vertex_ai credentials",
+                metadata: [
+                    "project": "\(vertex.project ?? "from the metadata server")",
+                    "location": "\(vertex.location)",
+                    "credentials": "\(vertex.credentials.typeName)",
+                    "source": "\(vertex.credentials.source.description)",
+                ]
+            )
+        }
 
         var configuration = loaded.configuration
         if let host = self.host { configuration.server.host = host }

@@ -8,7 +8,7 @@ struct FakesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-fakes",
         abstract: "Run a fake upstream on 127.0.0.1 until interrupted.",
-        subcommands: [AnthropicCommand.self, GeminiCommand.self]
+        subcommands: [AnthropicCommand.self, GeminiCommand.self, VertexCommand.self]
     )
 }
 
@@ -26,6 +26,52 @@ struct AnthropicCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fake = try await FakeAnthropicServer.start(port: self.port, apiKey: self.apiKey)
+        try await serve(baseURL: fake.baseURL)
+    }
+}
+
+struct VertexCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vertex",
+        abstract: "A fake Vertex AI (Gemini and Claude) with Google's token endpoint, metadata server, STS and IAM.",
+        discussion: """
+            API requests need a bearer token the fake issued: from its OAuth token endpoint (/token) for a \
+            registered service account's signed JWT, or from its metadata server \
+            (/computeMetadata/v1/…, reached with GCE_METADATA_HOST=127.0.0.1:PORT).
+            """
+    )
+
+    @Option(help: "Port on 127.0.0.1 (0 picks one; the chosen port is printed).")
+    var port: Int = 0
+
+    @Option(help: "The only project the API serves.")
+    var project: String
+
+    @Option(help: "When set, API requests must send it in x-goog-user-project.")
+    var quotaProject: String?
+
+    @Option(help: "A service_account key file whose signed JWTs the token endpoint accepts (repeatable).")
+    var serviceAccount: [String] = []
+
+    @Option(help: "Attach this service account to the metadata server, which then issues its tokens.")
+    var metadataAccount: String?
+
+    @Option(help: "Seconds issued tokens last.")
+    var tokenLifetime: Int = 3599
+
+    func run() async throws {
+        let fake = try await FakeVertexServer.start(port: self.port, project: self.project, quotaProject: self.quotaProject)
+        for path in self.serviceAccount {
+            do {
+                try fake.authority.registerServiceAccount(keyFile: try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("--service-account \(path): \(error)")
+            }
+        }
+        if let account = self.metadataAccount {
+            fake.authority.attachMetadataServiceAccount(account, projectID: self.project)
+        }
+        fake.authority.tokenLifetime = .seconds(self.tokenLifetime)
         try await serve(baseURL: fake.baseURL)
     }
 }

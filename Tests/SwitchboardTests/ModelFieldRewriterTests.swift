@@ -33,4 +33,27 @@ struct ModelFieldRewriterTests {
         let output = try #require(ModelFieldRewriter.rewrite(ByteBuffer(string: #"{"model":"a"}"#), model: #"we"ird"#))
         #expect(String(buffer: output) == #"{"model":"we\"ird"}"#)
     }
+
+    @Test(
+        "for Vertex: anthropic_version first, the model dropped, every other member byte for byte",
+        arguments: [
+            (#"{"model":"a","max_tokens":5,"stream":true}"#, #"{"anthropic_version":"vertex-2023-10-16","max_tokens":5,"stream":true}"#),
+            (#"{ "messages" : [ {"model":"x"} ] , "model" : "a" }"#, #"{"anthropic_version":"vertex-2023-10-16","messages" : [ {"model":"x"} ]}"#),
+            (#"{"anthropic_version":"old","model":"a"}"#, #"{"anthropic_version":"vertex-2023-10-16"}"#),
+            (#"{}"#, #"{"anthropic_version":"vertex-2023-10-16"}"#),
+        ]
+    )
+    func vertexBody(input: String, expected: String) throws {
+        let output = try #require(ModelFieldRewriter.vertexBody(ByteBuffer(string: input), version: "vertex-2023-10-16", model: nil))
+        #expect(String(buffer: output) == expected)
+    }
+
+    @Test("for Vertex's count-tokens the model stays in the body, as the upstream id")
+    func vertexCountTokensBody() throws {
+        let input = ByteBuffer(string: #"{"model":"claude-sonnet-4-5","messages":[]}"#)
+        let output = try #require(ModelFieldRewriter.vertexBody(input, version: "vertex-2023-10-16", model: "claude-sonnet-4-5@20250929"))
+        #expect(String(buffer: output) == #"{"anthropic_version":"vertex-2023-10-16","model":"claude-sonnet-4-5@20250929","messages":[]}"#)
+        #expect(ModelFieldRewriter.vertexBody(ByteBuffer(string: "[1]"), version: "v", model: nil) == nil)
+        #expect(ModelFieldRewriter.vertexBody(ByteBuffer(string: #"{"a":1"#), version: "v", model: nil) == nil)
+    }
 }
