@@ -50,11 +50,14 @@ public struct Gateway: Sendable {
         })
         self.modelRouter = modelRouter
         let credentialMetrics = CredentialMetrics(registry: metricsRegistry)
-        let googleTokens = GoogleTokenStore(upstream: upstream) { refresh in
-            credentialMetrics.record(refresh)
-            // A refresh made for a request belongs to its trace, kept or dropped with it.
-            if let spans, refresh.parent?.isSampled ?? true { spans(CredentialMetrics.span(for: refresh)) }
-        }
+        let googleTokens = GoogleTokenStore(
+            upstream: upstream,
+            observer: { refresh in
+                credentialMetrics.record(refresh)
+                // A refresh made for a request belongs to its trace, kept or dropped with it.
+                if let spans, refresh.parent?.isSampled ?? true { spans(CredentialMetrics.span(for: refresh)) }
+            }
+        )
         let active = ActiveRoutes(
             configuration: configuration,
             context: .init(

@@ -95,7 +95,7 @@ struct VertexConfigurationTests {
         let loaded = try Self.load("model: vertex_ai/gemini-2.5-flash", environment)
         let text = RouteReport(configuration: loaded.configuration).text
         #expect(text.contains("https://aiplatform.googleapis.com/v1/projects/env-p/locations/global"))
-        #expect(text.contains("vertex_ai: project env-p (GOOGLE_CLOUD_PROJECT), location global (default), credentials authorized_user from gcloud"))
+        #expect(text.contains("vertex_ai: project env-p (GOOGLE_CLOUD_PROJECT), location global (default), credentials authorized_user from the gcloud application default credentials"))
     }
 
     @Test("the embedded default: Gemini key first, then Vertex with ADC and a project, else the mock")

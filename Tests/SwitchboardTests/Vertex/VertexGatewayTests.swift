@@ -70,7 +70,7 @@ struct VertexGatewayTests {
             #expect(response.status == .ok)
         }
         #expect(setup.fake.authority.requestCount(.jwtBearer) == 1)
-        #expect(setup.harness.metric("switchboard_credential_refreshes_total", ["GOOGLE_APPLICATION_CREDENTIALS", "success"]) == 1)
+        #expect(setup.harness.metric("switchboard_credential_refreshes", ["GOOGLE_APPLICATION_CREDENTIALS", "success"]) == 1)
         await setup.fake.stop()
     }
 
