@@ -2,10 +2,11 @@
 endpoint and Vertex itself played by `switchboard-fakes vertex`, and real clients — the Claude Code CLI
 and the anthropic SDK — on a `vertex_ai/gemini-3…` route and a `vertex_ai/claude-…` route."""
 
+import base64
 import json
 import os
-import pathlib
 import subprocess
+import time
 import urllib.request
 
 import anthropic
@@ -13,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import BIN_DIR, MASTER_KEY, ROOT, Gateway
+from conftest import BIN_DIR, CLIENT, MASTER_KEY, ROOT, SERVER, Gateway
 from test_claude_code import run_claude
 
 PROJECT = "e2e-vertex-project"
@@ -62,7 +63,7 @@ def vertex(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def gateway(vertex, tmp_path_factory):
+def gateway(vertex, receiver, tmp_path_factory):
     url, key_path = vertex
     config = f"""
 model_list:
@@ -76,7 +77,10 @@ general_settings:
   master_key: {MASTER_KEY}
 """
     # The project comes from the key file, as google-auth finds it: no GOOGLE_CLOUD_PROJECT.
-    env = {"GOOGLE_APPLICATION_CREDENTIALS": str(key_path), "GOOGLE_CLOUD_PROJECT": "", "VERTEXAI_PROJECT": ""}
+    env = {
+        "GOOGLE_APPLICATION_CREDENTIALS": str(key_path), "GOOGLE_CLOUD_PROJECT": "", "VERTEXAI_PROJECT": "",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
     running = Gateway(config, tmp_path_factory.mktemp("vertex-gateway"), env=env)
     yield running
     assert running.stop() == 0
@@ -122,8 +126,6 @@ def test_claude_code_runs_a_tool_loop_on_vertex_claude(gateway, vertex, tmp_path
     assert last["path"] == (
         f"/v1/projects/{PROJECT}/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
     )
-    import base64
-
     body = json.loads(base64.b64decode(last["request_body_base64"]))
     assert "model" not in body and body["anthropic_version"] == "vertex-2023-10-16"
     assert body["messages"][-1]["content"][0]["type"] == "tool_result"
@@ -172,3 +174,40 @@ def test_check_resolves_the_seed_config(vertex, tmp_path):
     assert "project seed-project (vertex_project)" in result.stdout
     assert "location global (vertex_location)" in result.stdout
     assert f"credentials service_account from GOOGLE_APPLICATION_CREDENTIALS ({key_path})" in result.stdout
+
+
+def test_the_token_refresh_is_a_span_of_the_request_that_waited_for_it(gateway, receiver):
+    anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0).messages.create(
+        model="vertex-gemini-3", max_tokens=16, messages=[{"role": "user", "content": "traced"}]
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(s["name"] == "refresh google credentials" for s in receiver.snapshot()):
+        time.sleep(0.1)
+    spans = receiver.snapshot()
+    refreshes = [s for s in spans if s["name"] == "refresh google credentials"]
+    assert len(refreshes) == 1, "one refresh for the whole module's requests"
+    refresh = refreshes[0]
+    assert refresh["kind"] == CLIENT
+    assert refresh["attributes"]["switchboard.credential.source"] == "GOOGLE_APPLICATION_CREDENTIALS"
+    assert refresh["attributes"]["switchboard.credential.type"] == "service_account"
+    assert refresh["attributes"]["switchboard.credential.result"] == "success"
+    parent = next(s for s in spans if s["span_id"] == refresh["parent_span_id"])
+    assert parent["kind"] == SERVER and parent["trace_id"] == refresh["trace_id"]
+
+
+def test_the_embedded_default_goes_to_vertex_with_adc_and_says_what_it_found(vertex, tmp_path):
+    _, key_path = vertex
+    env = {"GOOGLE_APPLICATION_CREDENTIALS": str(key_path), "GEMINI_API_KEY": "", "GOOGLE_CLOUD_PROJECT": "",
+           "VERTEXAI_PROJECT": ""}
+    running = Gateway(None, tmp_path, env=env)
+    try:
+        notices = [line["message"] for line in running.log_lines() if "embedded default" in line.get("message", "")]
+        assert notices, running.log_lines()
+        assert "Gemini on Vertex AI" in notices[0]
+        assert f"project {PROJECT} (the credentials' project_id)" in notices[0]
+        assert "location global (default)" in notices[0]
+        assert f"credentials service_account from GOOGLE_APPLICATION_CREDENTIALS ({key_path})" in notices[0]
+        with urllib.request.urlopen(running.url + "/v1/models") as response:
+            assert response.status == 200
+    finally:
+        assert running.stop() == 0
