@@ -54,7 +54,8 @@ struct ClientHangUpTests {
             #expect(finished.clientDisconnected, "\(moment): the exchange must end as client_disconnected")
             #expect(noticed < .seconds(1), "\(moment): noticed after \(noticed)")
             #expect(finished.upstreamError == nil, "a client hang-up is not an upstream failure")
-            #expect(harness.gateway.upstream.activeTransfers == 0, "\(moment): the upstream transfer must be gone")
+            // The exchange may finish a moment before curl's thread has removed the transfer.
+            _ = try await Self.poll(until: .milliseconds(500)) { harness.gateway.upstream.activeTransfers == 0 ? true : nil }
             _ = try await Self.poll(until: .seconds(2)) { upstream.closedConnections == 1 ? true : nil }
             #expect(harness.metric("switchboard_in_flight_requests") == 0)
             #expect(harness.metric("switchboard_client_disconnects", ["/v1/messages"]) == 1)
