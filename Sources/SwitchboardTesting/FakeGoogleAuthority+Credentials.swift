@@ -9,7 +9,7 @@ extension FakeGoogleAuthority {
         public let clientID: String
         public let clientSecret: String
         public let refreshToken: String
-        /// The `authorized_user` file, its `token_uri` pointing at the authority.
+        /// The `authorized_user` file, as gcloud writes it (no `token_uri`).
         public let json: String
 
         public func write(to path: String) throws {
@@ -70,13 +70,10 @@ extension FakeGoogleAuthority {
             clientSecret: "fake-client-secret-\(suffix)",
             refreshToken: "1//0fake-refresh-\(suffix)"
         )
-        let baseURL = self.state.withLock { state in
-            state.users.append(user)
-            return state.baseURL
-        }
+        self.state.withLock { $0.users.append(user) }
         var fields: [String: Any] = [
             "type": "authorized_user", "client_id": user.clientID, "client_secret": user.clientSecret,
-            "refresh_token": user.refreshToken, "token_uri": baseURL + "/token", "account": "",
+            "refresh_token": user.refreshToken, "account": "",
             "universe_domain": "googleapis.com",
         ]
         if let quotaProjectID { fields["quota_project_id"] = quotaProjectID }

@@ -81,8 +81,11 @@ extension FakeGoogleAuthority {
             guard !account.disabled else {
                 return .oauthError("invalid_grant", "Invalid grant: account not found")
             }
-            guard claims["aud"] as? String == state.baseURL + "/token" else {
-                return .oauthError("invalid_grant", "Invalid JWT: aud must be \(state.baseURL)/token.")
+            // google-auth always names Google's endpoint; other clients name the token URI they post to.
+            guard let audience = claims["aud"] as? String,
+                audience == Self.googleTokenURL || audience == state.baseURL + "/token"
+            else {
+                return .oauthError("invalid_grant", "Invalid JWT: aud must be \(Self.googleTokenURL).")
             }
             let scopes = (claims["scope"] as? String)?.split(separator: " ").map(String.init) ?? []
             guard scopes.contains(Self.cloudPlatformScope) else {
@@ -110,11 +113,24 @@ extension FakeGoogleAuthority {
             return .text(403, "Missing required header \"Metadata-Flavor\": \"Google\"")
         }
         return self.state.withLock { state in
-            if request.path.hasSuffix("/project/project-id") { return .text(200, state.metadataProject) }
-            guard let account = state.metadataAccount else {
-                return .text(404, "No service account is attached to this instance.")
+            let accountPath = "/computeMetadata/v1/instance/service-accounts/default/"
+            switch request.path {
+            case "/":
+                return .text(200, "computeMetadata/\n")
+            case "/computeMetadata/v1/project/project-id":
+                return .text(200, state.metadataProject)
+            case accountPath + "token", accountPath, accountPath + "email":
+                guard let account = state.metadataAccount else {
+                    return .text(404, "No service account is attached to this instance.")
+                }
+                if request.path.hasSuffix("/token") { return Self.issue(to: account, state: &state) }
+                if request.path.hasSuffix("/email") { return .text(200, account) }
+                return Answer(
+                    status: 200,
+                    body: Self.json(["aliases": ["default"], "email": account, "scopes": [Self.cloudPlatformScope]]))
+            default:
+                return .text(404, "Not found: \(request.path)")
             }
-            return Self.issue(to: account, state: &state)
         }
     }
 

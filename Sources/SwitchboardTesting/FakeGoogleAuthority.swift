@@ -9,14 +9,18 @@ import _CryptoExtras
 ///
 /// Not a server itself: ``handle(_:writer:)`` answers the requests for its paths, so that a fake API (Vertex)
 /// can host it on its own port and check bearers with ``principal(ofBearer:)``. ``FakeGoogleAuthServer``
-/// hosts it alone. Set ``baseURL`` to where it is reachable before writing credential files: their token
-/// URIs point there, and a JWT's `aud` must equal `{baseURL}/token`.
+/// hosts it alone. Set ``baseURL`` to where it is reachable before writing credential files: service account
+/// keys name `{baseURL}/token` as their `token_uri`, and a JWT's `aud` must be Google's token endpoint (what
+/// google-auth sends) or that URL. `authorized_user` files carry no `token_uri`, as gcloud writes them:
+/// clients always send refresh tokens to Google's endpoint, so a test points its client at ``tokenURL``.
 ///
 /// Endpoints:
 /// - `POST /token`: `grant_type=refresh_token` (client_id, client_secret, refresh_token of a registered
 ///   user) or `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` (assertion).
-/// - `GET /computeMetadata/v1/instance/service-accounts/default/token` and
-///   `GET /computeMetadata/v1/project/project-id`, with `Metadata-Flavor: Google` (403 without).
+/// - `GET /computeMetadata/v1/instance/service-accounts/default/token`, `…/default/` (`?recursive=true`: the
+///   account's email and scopes, which google-auth reads first), `…/default/email` and
+///   `GET /computeMetadata/v1/project/project-id`, with `Metadata-Flavor: Google` (403 without); `GET /`
+///   answers as the server's root does, which is how google-auth's probe tells it is on Google Cloud.
 /// - `POST /v1/token`: STS token exchange of a registered subject token for the registered audience.
 /// - `POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken` with a bearer allowed to impersonate.
 /// - `GET /idp/subject-token`: a registered subject token as JSON (`{"id_token": …}`), for URL-sourced
@@ -33,6 +37,7 @@ public final class FakeGoogleAuthority: Sendable {
     }
 
     static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+    static let googleTokenURL = "https://oauth2.googleapis.com/token"
 
     struct AuthorizedUser: Sendable {
         var email: String
@@ -133,8 +138,7 @@ public final class FakeGoogleAuthority: Sendable {
         case ("POST", "/token"):
             let grant = FormFields(request.body)["grant_type"]
             endpoint = grant == "refresh_token" ? .refreshToken : .jwtBearer
-        case ("GET", "/computeMetadata/v1/instance/service-accounts/default/token"),
-            ("GET", "/computeMetadata/v1/project/project-id"):
+        case ("GET", _) where path.hasPrefix("/computeMetadata/v1/") || path == "/":
             endpoint = .metadata
         case ("POST", "/v1/token"):
             endpoint = .tokenExchange
@@ -163,7 +167,10 @@ public final class FakeGoogleAuthority: Sendable {
             case .subjectToken: answer = self.subjectTokenDocument(request)
             }
         }
-        try await writer.respond(status: answer.status, headers: [("content-type", answer.contentType)], body: answer.body)
+        var headers = [("content-type", answer.contentType)]
+        // The real metadata server marks its answers; google-auth's probe looks for the header.
+        if endpoint == .metadata { headers.append(("metadata-flavor", "Google")) }
+        try await writer.respond(status: answer.status, headers: headers, body: answer.body)
         return true
     }
 }

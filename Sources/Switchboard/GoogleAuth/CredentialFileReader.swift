@@ -49,8 +49,7 @@ struct CredentialFileReader {
         GoogleCredentials.AuthorizedUser(
             clientID: try self.string("client_id", in: json),
             clientSecret: try self.string("client_secret", in: json),
-            refreshToken: try self.string("refresh_token", in: json),
-            tokenURI: json["token_uri"]?.stringValue ?? GoogleCredentials.defaultTokenURI
+            refreshToken: try self.string("refresh_token", in: json)
         )
     }
 

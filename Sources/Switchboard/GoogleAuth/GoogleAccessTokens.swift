@@ -99,7 +99,7 @@ public final class GoogleAccessTokens: Sendable {
         var refresh = CredentialRefresh(
             source: self.credentials.source.label,
             typeName: self.credentials.typeName,
-            serverAddress: GoogleTokenFetcher.serverAddress(of: self.credentials.kind),
+            serverAddress: self.fetcher.serverAddress(of: self.credentials.kind),
             startUnixNano: startNanos,
             endUnixNano: Self.unixNanos(),
             parent: parent

@@ -18,13 +18,13 @@ extension GoogleCredentials {
         }
     }
 
-    /// Written by `gcloud auth application-default login`: exchanged with the refresh-token grant.
+    /// Written by `gcloud auth application-default login`: exchanged with the refresh-token grant, always at
+    /// Google's token endpoint whatever `token_uri` the file names (google-auth ignores it too, so that a
+    /// planted file cannot send the refresh token elsewhere).
     struct AuthorizedUser: Sendable, Hashable {
         var clientID: String
         var clientSecret: String
         var refreshToken: String
-        /// The file's `token_uri` when it has one, else Google's token endpoint.
-        var tokenURI: String
     }
 
     /// A service account key: a JWT signed with `privateKey` (RS256), exchanged at `tokenURI`.

@@ -34,7 +34,8 @@ public struct GoogleCredentials: Sendable, Hashable {
     }
 
     static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
-    static let defaultTokenURI = "https://oauth2.googleapis.com/token"
+    /// Google's OAuth 2.0 token endpoint.
+    public static let defaultTokenURI = "https://oauth2.googleapis.com/token"
     static let defaultMetadataHost = "metadata.google.internal"
 
     /// Finds the credentials to use, as google-auth's `google.auth.default()` does.
@@ -44,10 +45,19 @@ public struct GoogleCredentials: Sendable, Hashable {
     /// (`$CLOUDSDK_CONFIG/application_default_credentials.json`, else `$HOME/.config/gcloud/…`), skipped
     /// when absent; then the metadata server at `GCE_METADATA_HOST` (else `GCE_METADATA_ROOT`, else
     /// metadata.google.internal), which is not probed here: the first token request finds out.
+    /// `GOOGLE_CLOUD_QUOTA_PROJECT`, when set, replaces the file's `quota_project_id`, as in google-auth.
     ///
     /// - Throws: ``GoogleCredentialsError`` naming the source when a file named is missing, unreadable,
     ///   not JSON, lacks a required key, or has a type this build does not support.
     public static func resolve(vertexCredentials: String?, environment: [String: String]) throws -> GoogleCredentials {
+        var credentials = try Self.find(vertexCredentials: vertexCredentials, environment: environment)
+        if let quotaProject = environment["GOOGLE_CLOUD_QUOTA_PROJECT"], !quotaProject.isEmpty {
+            credentials.quotaProjectID = quotaProject
+        }
+        return credentials
+    }
+
+    private static func find(vertexCredentials: String?, environment: [String: String]) throws -> GoogleCredentials {
         if let given = vertexCredentials?.trimmingCharacters(in: .whitespacesAndNewlines), !given.isEmpty {
             if given.hasPrefix("{") { return try Self.parse(given, source: .vertexCredentials(path: nil)) }
             return try Self.load(path: given, source: .vertexCredentials(path: given))

@@ -12,14 +12,16 @@ struct GoogleTokenFetcher: Sendable {
     }
 
     let upstream: UpstreamClient
+    /// Where authorized users' refresh tokens go: Google's token endpoint, or a test's fake.
+    var authorizedUserTokenURL = GoogleCredentials.defaultTokenURI
     /// The longest one HTTP exchange with a token endpoint may take; callers wait at most this per hop.
     var timeout: Duration = .seconds(30)
     static let responseLimit = 1 << 20
 
     /// The host the final hop of `kind`'s grant goes to, for the span's `server.address`.
-    static func serverAddress(of kind: GoogleCredentials.Kind) -> String? {
+    func serverAddress(of kind: GoogleCredentials.Kind) -> String? {
         switch kind {
-        case .authorizedUser(let user): Self.host(of: user.tokenURI)
+        case .authorizedUser: Self.host(of: self.authorizedUserTokenURL)
         case .serviceAccount(let account): Self.host(of: account.tokenURI)
         case .impersonated(let impersonated): Self.host(of: impersonated.impersonationURL)
         case .externalAccount(let external): Self.host(of: external.impersonationURL ?? external.tokenURL)
@@ -31,7 +33,7 @@ struct GoogleTokenFetcher: Sendable {
         switch kind {
         case .authorizedUser(let user):
             return try await self.postForm(
-                to: user.tokenURI,
+                to: self.authorizedUserTokenURL,
                 fields: [
                     ("grant_type", "refresh_token"), ("client_id", user.clientID),
                     ("client_secret", user.clientSecret), ("refresh_token", user.refreshToken),

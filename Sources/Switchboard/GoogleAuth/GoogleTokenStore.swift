@@ -13,12 +13,15 @@ public final class GoogleTokenStore: Sendable {
     ///   - upstream: the HTTP client token requests go through.
     ///   - clock: the time that decides expiry; tests pass their own.
     ///   - observer: told of every refresh, for metrics and spans.
+    ///   - authorizedUserTokenURL: where `authorized_user` refresh tokens are exchanged. Google's endpoint
+    ///     always, as google-auth does whatever the file says; tests pass a fake's.
     public init(
         upstream: UpstreamClient,
         clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
-        observer: @escaping @Sendable (CredentialRefresh) -> Void = { _ in }
+        observer: @escaping @Sendable (CredentialRefresh) -> Void = { _ in },
+        authorizedUserTokenURL: String = GoogleCredentials.defaultTokenURI
     ) {
-        self.fetcher = GoogleTokenFetcher(upstream: upstream)
+        self.fetcher = GoogleTokenFetcher(upstream: upstream, authorizedUserTokenURL: authorizedUserTokenURL)
         self.clock = clock
         self.observer = observer
     }

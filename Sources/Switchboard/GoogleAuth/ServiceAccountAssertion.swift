@@ -3,7 +3,8 @@ import _CryptoExtras
 
 /// The JWT a service account presents to its token URI (RFC 7523 JWT-bearer grant), as google-auth's
 /// `_make_authorization_grant_assertion` builds it: RS256 over `header.claims`, `kid` = `private_key_id`,
-/// `aud` = the token URI, one hour of validity.
+/// one hour of validity, and `aud` = Google's token endpoint (google-auth's constant, whatever the file's
+/// `token_uri`, where the grant is sent).
 enum ServiceAccountAssertion {
     static let lifetimeSeconds = 3600
 
@@ -23,7 +24,7 @@ enum ServiceAccountAssertion {
         claims.object { writer in
             writer.field("iss", account.clientEmail)
             writer.field("scope", scope)
-            writer.field("aud", account.tokenURI)
+            writer.field("aud", GoogleCredentials.defaultTokenURI)
             writer.field("iat", issuedAt)
             writer.field("exp", issuedAt + Self.lifetimeSeconds)
         }

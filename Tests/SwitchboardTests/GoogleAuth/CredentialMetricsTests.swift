@@ -14,7 +14,8 @@ struct CredentialMetricsTests {
         let metrics = CredentialMetrics(registry: registry)
         let fake = try await FakeGoogleAuthServer.start()
         let upstream = UpstreamClient(configuration: .init(proxy: .none))
-        let store = GoogleTokenStore(upstream: upstream, observer: { metrics.record($0) })
+        let store = GoogleTokenStore(
+            upstream: upstream, observer: { metrics.record($0) }, authorizedUserTokenURL: fake.authority.tokenURL)
         fake.authority.tokenLifetime = .seconds(600)
         let user = fake.authority.addAuthorizedUser()
         let credentials = try GoogleCredentials.resolve(vertexCredentials: user.json, environment: [:])

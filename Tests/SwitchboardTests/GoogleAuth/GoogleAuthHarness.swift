@@ -26,7 +26,9 @@ struct GoogleAuthHarness: Sendable {
         let box = RefreshLog()
         let harness = GoogleAuthHarness(
             fake: fake,
-            store: GoogleTokenStore(upstream: upstream, clock: clock, observer: { box.append($0) }),
+            store: GoogleTokenStore(
+                upstream: upstream, clock: clock, observer: { box.append($0) },
+                authorizedUserTokenURL: fake.authority.tokenURL),
             log: box,
             directory: directory
         )

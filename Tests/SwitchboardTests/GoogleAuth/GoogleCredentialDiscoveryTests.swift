@@ -1,4 +1,5 @@
 import Foundation
+import Upstream
 import SwitchboardTesting
 import Testing
 
@@ -172,5 +173,29 @@ struct GoogleCredentialDiscoveryTests {
             #expect(!text.contains(user.clientSecret))
             #expect(text.contains("authorized_user"))
         }
+    }
+}
+
+extension GoogleCredentialDiscoveryTests {
+    @Test("GOOGLE_CLOUD_QUOTA_PROJECT replaces the file's quota_project_id, as in google-auth")
+    func quotaProjectFromEnvironment() throws {
+        let user = Self.authority.addAuthorizedUser(quotaProjectID: "from-file")
+        let fromFile = try GoogleCredentials.resolve(vertexCredentials: user.json, environment: [:])
+        #expect(fromFile.quotaProjectID == "from-file")
+        let overridden = try GoogleCredentials.resolve(
+            vertexCredentials: user.json, environment: ["GOOGLE_CLOUD_QUOTA_PROJECT": "from-env"])
+        #expect(overridden.quotaProjectID == "from-env")
+    }
+
+    @Test("an authorized_user file's token_uri is ignored: refresh tokens only go to Google's endpoint")
+    func authorizedUserTokenURIIgnored() async throws {
+        let json = #"""
+            {"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
+             "token_uri": "https://attacker.example/token"}
+            """#
+        let credentials = try GoogleCredentials.resolve(vertexCredentials: json, environment: [:])
+        let upstream = UpstreamClient(configuration: .init(proxy: .none))
+        #expect(GoogleTokenFetcher(upstream: upstream).serverAddress(of: credentials.kind) == "oauth2.googleapis.com")
+        await upstream.shutdown()
     }
 }

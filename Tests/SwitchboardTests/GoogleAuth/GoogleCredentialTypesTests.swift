@@ -9,7 +9,7 @@ import Testing
 /// the authority issued to the expected principal.
 @Suite("Google credentials: each type gets a token")
 struct GoogleCredentialTypesTests {
-    @Test("authorized_user: the refresh-token grant at the file's token_uri; the token is cached")
+    @Test("authorized_user: the refresh-token grant; the token is cached")
     func authorizedUser() async throws {
         try await GoogleAuthHarness.run { harness in
             let user = harness.authority.addAuthorizedUser(email: "dev@example.com", quotaProjectID: "billing-project")

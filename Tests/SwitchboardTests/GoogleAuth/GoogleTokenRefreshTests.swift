@@ -178,3 +178,19 @@ struct GoogleTokenRefreshTests {
         }
     }
 }
+
+@Suite("Google access tokens: no secret in messages")
+struct GoogleAuthRedactionTests {
+    @Test("an error description echoing a secret, or any ya29 token, is redacted")
+    func redaction() {
+        let failure = #expect(throws: GoogleAuthFailure.self) {
+            try GoogleTokenFetcher.oauthGrant(
+                status: 400,
+                body: #"{"error":"invalid_grant","error_description":"bad refresh token 1//0secret-xyz for ya29.abc-DEF"}"#,
+                secrets: ["1//0secret-xyz"]
+            )
+        }
+        #expect(failure?.detail == "the token endpoint answered 400 invalid_grant: bad refresh token [redacted] for [redacted]")
+        #expect(failure?.errorType == "http_400")
+    }
+}
