@@ -78,7 +78,10 @@ extension FakeGoogleAuthority {
         ]
         if let quotaProjectID { fields["quota_project_id"] = quotaProjectID }
         return UserCredential(
-            email: email, clientID: user.clientID, clientSecret: user.clientSecret, refreshToken: user.refreshToken,
+            email: email,
+            clientID: user.clientID,
+            clientSecret: user.clientSecret,
+            refreshToken: user.refreshToken,
             json: Self.json(fields)
         )
     }
@@ -102,7 +105,11 @@ extension FakeGoogleAuthority {
         let privateKeyID = String(UInt64.random(in: .min ... .max), radix: 16)
         let baseURL = self.state.withLock { state in
             state.serviceAccounts[email] = ServiceAccount(
-                email: email, projectID: projectID, privateKeyID: privateKeyID, publicKey: key.publicKey)
+                email: email,
+                projectID: projectID,
+                privateKeyID: privateKeyID,
+                publicKey: key.publicKey
+            )
             return state.baseURL
         }
         let fields: [String: Any] = [
@@ -113,8 +120,12 @@ extension FakeGoogleAuthority {
             "universe_domain": "googleapis.com",
         ]
         return ServiceAccountKey(
-            email: email, projectID: projectID, privateKeyID: privateKeyID,
-            privateKeyPEM: key.pkcs8PEMRepresentation, json: Self.json(fields))
+            email: email,
+            projectID: projectID,
+            privateKeyID: privateKeyID,
+            privateKeyPEM: key.pkcs8PEMRepresentation,
+            json: Self.json(fields)
+        )
     }
 
     /// The key of the service account is refused from now on, as a deleted or disabled key is.
@@ -162,8 +173,10 @@ extension FakeGoogleAuthority {
         )
         self.state.withLock { $0.identities.append(identity) }
         return WorkloadIdentity(
-            audience: identity.audience, subjectToken: identity.subjectToken,
-            principal: "principal://iam.googleapis.com/subject/\(subject)")
+            audience: identity.audience,
+            subjectToken: identity.subjectToken,
+            principal: "principal://iam.googleapis.com/subject/\(subject)"
+        )
     }
 
     /// An `external_account` file for `identity` (STS at the authority's `/v1/token`), impersonating
@@ -187,7 +200,9 @@ extension FakeGoogleAuthority {
             "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": self.baseURL + "/v1/token",
             "credential_source": credentialSource, "universe_domain": "googleapis.com",
         ]
-        if let serviceAccount { fields["service_account_impersonation_url"] = self.impersonationURL(for: serviceAccount) }
+        if let serviceAccount {
+            fields["service_account_impersonation_url"] = self.impersonationURL(for: serviceAccount)
+        }
         return Self.json(fields)
     }
 

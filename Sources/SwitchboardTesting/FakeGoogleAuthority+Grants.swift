@@ -29,7 +29,10 @@ extension FakeGoogleAuthority {
     func refreshTokenGrant(_ form: FormFields) -> Answer {
         guard let clientID = form["client_id"], let secret = form["client_secret"], let refresh = form["refresh_token"]
         else {
-            return .oauthError("invalid_request", "Missing required parameter: client_id, client_secret or refresh_token")
+            return .oauthError(
+                "invalid_request",
+                "Missing required parameter: client_id, client_secret or refresh_token"
+            )
         }
         return self.state.withLock { state in
             guard let user = state.users.first(where: { $0.clientID == clientID }) else {
@@ -73,8 +76,12 @@ extension FakeGoogleAuthority {
                 return .oauthError("invalid_grant", "Invalid JWT Signature.")
             }
             let signingInput = Data((parts[0] + "." + parts[1]).utf8)
-            guard account.publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: signingInput, padding: .insecurePKCS1v1_5)
+            guard
+                account.publicKey.isValidSignature(
+                    _RSA.Signing.RSASignature(rawRepresentation: signature),
+                    for: signingInput,
+                    padding: .insecurePKCS1v1_5
+                )
             else {
                 return .oauthError("invalid_grant", "Invalid JWT Signature.")
             }
@@ -127,7 +134,8 @@ extension FakeGoogleAuthority {
                 if request.path.hasSuffix("/email") { return .text(200, account) }
                 return Answer(
                     status: 200,
-                    body: Self.json(["aliases": ["default"], "email": account, "scopes": [Self.cloudPlatformScope]]))
+                    body: Self.json(["aliases": ["default"], "email": account, "scopes": [Self.cloudPlatformScope]])
+                )
             default:
                 return .text(404, "Not found: \(request.path)")
             }
@@ -161,8 +169,10 @@ extension FakeGoogleAuthority {
                 return .oauthError("invalid_grant", "The subject token is invalid or expired.")
             }
             let (token, expiresIn) = Self.grant(
-                to: "principal://iam.googleapis.com/subject/\(identity.subject)", lifetime: state.tokenLifetime,
-                state: &state)
+                to: "principal://iam.googleapis.com/subject/\(identity.subject)",
+                lifetime: state.tokenLifetime,
+                state: &state
+            )
             return Answer(
                 status: 200,
                 body: Self.json([
@@ -178,12 +188,18 @@ extension FakeGoogleAuthority {
     func generateAccessToken(_ request: ScriptedHTTPServer.Request) -> Answer {
         let path = request.path
         let email = String(
-            path.dropFirst("/v1/projects/-/serviceAccounts/".count).dropLast(":generateAccessToken".count))
+            path.dropFirst("/v1/projects/-/serviceAccounts/".count).dropLast(":generateAccessToken".count)
+        )
         guard let authorization = request.header("authorization"), authorization.hasPrefix("Bearer ") else {
-            return .googleError(401, status: "UNAUTHENTICATED", message: "Request is missing required authentication credential.")
+            return .googleError(
+                401,
+                status: "UNAUTHENTICATED",
+                message: "Request is missing required authentication credential."
+            )
         }
         let bearer = String(authorization.dropFirst("Bearer ".count))
-        guard let body = try? JSONSerialization.jsonObject(with: Data(request.body.readableBytesView)) as? [String: Any],
+        guard
+            let body = try? JSONSerialization.jsonObject(with: Data(request.body.readableBytesView)) as? [String: Any],
             let scopes = body["scope"] as? [String], !scopes.isEmpty
         else {
             return .googleError(400, status: "INVALID_ARGUMENT", message: "Scope is required.")
@@ -198,11 +214,15 @@ extension FakeGoogleAuthority {
         return self.state.withLock { state in
             guard let caller = state.issued[bearer], caller.expiresAt > Date() else {
                 return .googleError(
-                    401, status: "UNAUTHENTICATED", message: "Request had invalid authentication credentials.")
+                    401,
+                    status: "UNAUTHENTICATED",
+                    message: "Request had invalid authentication credentials."
+                )
             }
             guard let target = state.serviceAccounts[email], target.tokenCreators.contains(caller.principal) else {
                 return .googleError(
-                    403, status: "PERMISSION_DENIED",
+                    403,
+                    status: "PERMISSION_DENIED",
                     message: "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist)."
                 )
             }
@@ -211,7 +231,10 @@ extension FakeGoogleAuthority {
             let expiresAt = state.issued[token]!.expiresAt
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return Answer(status: 200, body: Self.json(["accessToken": token, "expireTime": formatter.string(from: expiresAt)]))
+            return Answer(
+                status: 200,
+                body: Self.json(["accessToken": token, "expireTime": formatter.string(from: expiresAt)])
+            )
         }
     }
 
@@ -233,7 +256,9 @@ extension FakeGoogleAuthority {
     static func issue(to principal: String, state: inout State) -> Answer {
         let (token, expiresIn) = Self.grant(to: principal, lifetime: state.tokenLifetime, state: &state)
         return Answer(
-            status: 200, body: Self.json(["access_token": token, "expires_in": expiresIn, "token_type": "Bearer"]))
+            status: 200,
+            body: Self.json(["access_token": token, "expires_in": expiresIn, "token_type": "Bearer"])
+        )
     }
 
     /// Records a new bearer for `principal`; returns it with its `expires_in` in whole seconds.

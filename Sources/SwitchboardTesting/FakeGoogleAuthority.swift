@@ -142,7 +142,8 @@ public final class FakeGoogleAuthority: Sendable {
             endpoint = .metadata
         case ("POST", "/v1/token"):
             endpoint = .tokenExchange
-        case ("POST", _) where path.hasPrefix("/v1/projects/-/serviceAccounts/") && path.hasSuffix(":generateAccessToken"):
+        case ("POST", _)
+        where path.hasPrefix("/v1/projects/-/serviceAccounts/") && path.hasSuffix(":generateAccessToken"):
             endpoint = .generateAccessToken
         case ("GET", "/idp/subject-token"):
             endpoint = .subjectToken

@@ -103,11 +103,17 @@ struct CredentialFileReader {
         }
         if let environment = credentialSource["environment_id"]?.stringValue, environment.hasPrefix("aws") {
             throw GoogleCredentialsError.unsupported(
-                self.source, type: "external_account", "AWS-sourced credentials; use a file- or URL-sourced subject token")
+                self.source,
+                type: "external_account",
+                "AWS-sourced credentials; use a file- or URL-sourced subject token"
+            )
         }
         if fields["executable"] != nil {
             throw GoogleCredentialsError.unsupported(
-                self.source, type: "external_account", "executable-sourced credentials; use a file or URL source")
+                self.source,
+                type: "external_account",
+                "executable-sourced credentials; use a file or URL source"
+            )
         }
         let format = try self.subjectTokenFormat(credentialSource["format"])
         let subjectToken: GoogleCredentials.SubjectTokenSource
@@ -118,7 +124,10 @@ struct CredentialFileReader {
             if case .object(let given) = credentialSource["headers"] ?? .null {
                 for (name, value) in given {
                     guard let value = value.stringValue else {
-                        throw GoogleCredentialsError.malformed(self.source, "credential_source.headers.\(name) is not a string")
+                        throw GoogleCredentialsError.malformed(
+                            self.source,
+                            "credential_source.headers.\(name) is not a string"
+                        )
                     }
                     headers.append(.init(name: name, value: value))
                 }
@@ -131,7 +140,9 @@ struct CredentialFileReader {
         if case .number(let seconds) = json["service_account_impersonation"]?["token_lifetime_seconds"] ?? .null {
             guard seconds >= 600, seconds <= 43200 else {
                 throw GoogleCredentialsError.malformed(
-                    self.source, "service_account_impersonation.token_lifetime_seconds must be 600 to 43200")
+                    self.source,
+                    "service_account_impersonation.token_lifetime_seconds must be 600 to 43200"
+                )
             }
             lifetime = Int(seconds)
         }
@@ -153,12 +164,16 @@ struct CredentialFileReader {
         case "json":
             guard let field = json["subject_token_field_name"]?.stringValue, !field.isEmpty else {
                 throw GoogleCredentialsError.malformed(
-                    self.source, "credential_source.format of type json needs \"subject_token_field_name\"")
+                    self.source,
+                    "credential_source.format of type json needs \"subject_token_field_name\""
+                )
             }
             return .json(field: field)
         case let other:
             throw GoogleCredentialsError.malformed(
-                self.source, "credential_source.format.type \"\(other)\" is neither \"text\" nor \"json\"")
+                self.source,
+                "credential_source.format.type \"\(other)\" is neither \"text\" nor \"json\""
+            )
         }
     }
 

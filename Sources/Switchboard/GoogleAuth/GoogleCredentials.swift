@@ -68,7 +68,8 @@ public struct GoogleCredentials: Sendable, Hashable {
         if let path = Self.gcloudFilePath(environment: environment), FileManager.default.fileExists(atPath: path) {
             return try Self.load(path: path, source: .gcloud(path: path))
         }
-        let host = [environment["GCE_METADATA_HOST"], environment["GCE_METADATA_ROOT"]]
+        let host =
+            [environment["GCE_METADATA_HOST"], environment["GCE_METADATA_ROOT"]]
             .compactMap { $0 }.first { !$0.isEmpty } ?? Self.defaultMetadataHost
         return GoogleCredentials(source: .metadataServer(host: host), kind: .metadataServer(host: host))
     }

@@ -59,7 +59,9 @@ struct GoogleTokenFetcher: Sendable {
         case .metadataServer(let host):
             let url = "http://\(host)/computeMetadata/v1/instance/service-accounts/default/token"
             let (status, body) = try await self.send(
-                UpstreamRequest(method: "GET", url: url, headers: ["metadata-flavor": "Google"]), secrets: [])
+                UpstreamRequest(method: "GET", url: url, headers: ["metadata-flavor": "Google"]),
+                secrets: []
+            )
             return try Self.oauthGrant(status: status, body: body, secrets: [])
         case .impersonated(let impersonated):
             let source = try await self.fetch(impersonated.source)
@@ -85,7 +87,9 @@ struct GoogleTokenFetcher: Sendable {
     func metadataProjectID(host: String) async throws(GoogleAuthFailure) -> String {
         let url = "http://\(host)/computeMetadata/v1/project/project-id"
         let (status, body) = try await self.send(
-            UpstreamRequest(method: "GET", url: url, headers: ["metadata-flavor": "Google"]), secrets: [])
+            UpstreamRequest(method: "GET", url: url, headers: ["metadata-flavor": "Google"]),
+            secrets: []
+        )
         let project = body.trimmingCharacters(in: .whitespacesAndNewlines)
         guard status == 200, !project.isEmpty else {
             throw GoogleAuthFailure(errorType: "http_\(status)", detail: "the metadata server answered \(status)")
@@ -115,16 +119,23 @@ struct GoogleTokenFetcher: Sendable {
         return try await self.postForm(to: external.tokenURL, fields: fields, secrets: [subjectToken])
     }
 
-    private func subjectToken(_ source: GoogleCredentials.SubjectTokenSource) async throws(GoogleAuthFailure) -> String {
+    private func subjectToken(_ source: GoogleCredentials.SubjectTokenSource) async throws(GoogleAuthFailure) -> String
+    {
         switch source {
         case .file(let path, let format):
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw GoogleAuthFailure(errorType: "subject_token", detail: "the subject token file \(path) cannot be read")
+                throw GoogleAuthFailure(
+                    errorType: "subject_token",
+                    detail: "the subject token file \(path) cannot be read"
+                )
             }
             return try Self.subjectToken(in: String(decoding: data, as: UTF8.self), format: format, from: path)
         case .url(let url, let headers, let format):
             let request = UpstreamRequest(
-                method: "GET", url: url, headers: UpstreamHeaders(headers.map { .init(name: $0.name, value: $0.value) }))
+                method: "GET",
+                url: url,
+                headers: UpstreamHeaders(headers.map { .init(name: $0.name, value: $0.value) })
+            )
             let (status, body) = try await self.send(request, secrets: [])
             guard status == 200 else {
                 throw GoogleAuthFailure(
@@ -189,7 +200,9 @@ struct GoogleTokenFetcher: Sendable {
             let expireTime = json["expireTime"]?.stringValue, let expiry = Self.parseRFC3339(expireTime)
         else {
             throw GoogleAuthFailure(
-                errorType: "malformed_response", detail: "generateAccessToken's answer lacks accessToken or expireTime")
+                errorType: "malformed_response",
+                detail: "generateAccessToken's answer lacks accessToken or expireTime"
+            )
         }
         let seconds = max(0, expiry.timeIntervalSinceNow)
         return Grant(accessToken: token, lifetime: .milliseconds(Int64(seconds * 1000)))
@@ -247,7 +260,10 @@ struct GoogleTokenFetcher: Sendable {
             throw GoogleAuthFailure(errorType: "http_\(status)", detail: detail)
         }
         guard let token = json?["access_token"]?.stringValue, !token.isEmpty else {
-            throw GoogleAuthFailure(errorType: "malformed_response", detail: "the token endpoint's answer has no access_token")
+            throw GoogleAuthFailure(
+                errorType: "malformed_response",
+                detail: "the token endpoint's answer has no access_token"
+            )
         }
         let seconds: Double? =
             switch json?["expires_in"] {
@@ -256,7 +272,10 @@ struct GoogleTokenFetcher: Sendable {
             default: nil
             }
         guard let seconds, seconds > 0 else {
-            throw GoogleAuthFailure(errorType: "malformed_response", detail: "the token endpoint's answer has no expires_in")
+            throw GoogleAuthFailure(
+                errorType: "malformed_response",
+                detail: "the token endpoint's answer has no expires_in"
+            )
         }
         return Grant(accessToken: token, lifetime: .milliseconds(Int64(seconds * 1000)))
     }

@@ -31,7 +31,11 @@ public final class GoogleTokenStore: Sendable {
         self.entries.withLock { entries in
             if let existing = entries[credentials] { return existing }
             let tokens = GoogleAccessTokens(
-                credentials: credentials, fetcher: self.fetcher, clock: self.clock, observer: self.observer)
+                credentials: credentials,
+                fetcher: self.fetcher,
+                clock: self.clock,
+                observer: self.observer
+            )
             entries[credentials] = tokens
             return tokens
         }

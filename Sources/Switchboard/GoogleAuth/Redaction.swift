@@ -11,7 +11,8 @@ enum Redaction {
             text = text.replacingOccurrences(of: secret, with: Self.placeholder)
         }
         while let start = text.range(of: "ya29.") {
-            let end = text[start.upperBound...].firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "," } ?? text.endIndex
+            let end =
+                text[start.upperBound...].firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "," } ?? text.endIndex
             text.replaceSubrange(start.lowerBound..<end, with: Self.placeholder)
         }
         return text

@@ -1,8 +1,8 @@
 import Foundation
-import Upstream
 import SwitchboardTesting
 import Telemetry
 import Testing
+import Upstream
 
 @testable import Switchboard
 
@@ -15,7 +15,10 @@ struct CredentialMetricsTests {
         let fake = try await FakeGoogleAuthServer.start()
         let upstream = UpstreamClient(configuration: .init(proxy: .none))
         let store = GoogleTokenStore(
-            upstream: upstream, observer: { metrics.record($0) }, authorizedUserTokenURL: fake.authority.tokenURL)
+            upstream: upstream,
+            observer: { metrics.record($0) },
+            authorizedUserTokenURL: fake.authority.tokenURL
+        )
         fake.authority.tokenLifetime = .seconds(600)
         let user = fake.authority.addAuthorizedUser()
         let credentials = try GoogleCredentials.resolve(vertexCredentials: user.json, environment: [:])
@@ -30,10 +33,19 @@ struct CredentialMetricsTests {
         await fake.stop()
 
         let text = MetricsExposition.render(registry, format: .prometheusText)
-        #expect(text.contains(#"switchboard_credential_refreshes_total{source="vertex_credentials",result="success"} 1"#))
-        #expect(text.contains(#"switchboard_credential_refreshes_total{source="vertex_credentials",result="failure"} 1"#))
+        #expect(
+            text.contains(#"switchboard_credential_refreshes_total{source="vertex_credentials",result="success"} 1"#)
+        )
+        #expect(
+            text.contains(#"switchboard_credential_refreshes_total{source="vertex_credentials",result="failure"} 1"#)
+        )
         let line = try #require(
-            text.split(separator: "\n").first { $0.hasPrefix(#"switchboard_credential_token_expiry_seconds{source="vertex_credentials",type="authorized_user"}"#) })
+            text.split(separator: "\n").first {
+                $0.hasPrefix(
+                    #"switchboard_credential_token_expiry_seconds{source="vertex_credentials",type="authorized_user"}"#
+                )
+            }
+        )
         let seconds = try #require(Double(line.split(separator: " ").last ?? ""))
         #expect(seconds > 590 && seconds <= 600)
     }
@@ -42,8 +54,14 @@ struct CredentialMetricsTests {
     func spanUnderParent() {
         let parent = TraceContext()
         let failed = CredentialRefresh(
-            source: "gcloud", typeName: "authorized_user", serverAddress: "oauth2.googleapis.com",
-            errorType: "http_400", startUnixNano: 1_000, endUnixNano: 5_000, parent: parent)
+            source: "gcloud",
+            typeName: "authorized_user",
+            serverAddress: "oauth2.googleapis.com",
+            errorType: "http_400",
+            startUnixNano: 1_000,
+            endUnixNano: 5_000,
+            parent: parent
+        )
         let span = CredentialMetrics.span(for: failed)
         #expect(span.traceID == parent.traceID)
         #expect(span.parentSpanID == parent.spanID)
@@ -57,7 +75,13 @@ struct CredentialMetricsTests {
         #expect(span.attributes["error.type"] == "http_400")
 
         let background = CredentialMetrics.span(
-            for: CredentialRefresh(source: "metadata_server", typeName: "gce_metadata", startUnixNano: 1, endUnixNano: 2))
+            for: CredentialRefresh(
+                source: "metadata_server",
+                typeName: "gce_metadata",
+                startUnixNano: 1,
+                endUnixNano: 2
+            )
+        )
         #expect(background.parentSpanID == nil)
         #expect(background.status == .unset)
         #expect(background.attributes["error.type"] == nil)

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardTesting
+import Synchronization
 import Upstream
 
 @testable import Switchboard
@@ -27,8 +27,11 @@ struct GoogleAuthHarness: Sendable {
         let harness = GoogleAuthHarness(
             fake: fake,
             store: GoogleTokenStore(
-                upstream: upstream, clock: clock, observer: { box.append($0) },
-                authorizedUserTokenURL: fake.authority.tokenURL),
+                upstream: upstream,
+                clock: clock,
+                observer: { box.append($0) },
+                authorizedUserTokenURL: fake.authority.tokenURL
+            ),
             log: box,
             directory: directory
         )
@@ -55,7 +58,10 @@ struct GoogleAuthHarness: Sendable {
     /// The credentials in `json`, as `GOOGLE_APPLICATION_CREDENTIALS` would name them.
     func credentials(_ json: String, named name: String = "key.json") throws -> GoogleCredentials {
         let path = try self.write(json, named: name)
-        return try GoogleCredentials.resolve(vertexCredentials: nil, environment: ["GOOGLE_APPLICATION_CREDENTIALS": path])
+        return try GoogleCredentials.resolve(
+            vertexCredentials: nil,
+            environment: ["GOOGLE_APPLICATION_CREDENTIALS": path]
+        )
     }
 
     var recorded: [CredentialRefresh] { self.log.log.withLock { $0 } }

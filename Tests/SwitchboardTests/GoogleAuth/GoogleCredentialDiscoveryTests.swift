@@ -1,7 +1,7 @@
 import Foundation
-import Upstream
 import SwitchboardTesting
 import Testing
+import Upstream
 
 @testable import Switchboard
 
@@ -20,7 +20,9 @@ struct GoogleCredentialDiscoveryTests {
         func write(_ text: String, to relative: String) throws -> String {
             let path = self.directory + "/" + relative
             try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             return path
         }
@@ -52,13 +54,20 @@ struct GoogleCredentialDiscoveryTests {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let atHome = try scratch.write(
-            Self.authority.addAuthorizedUser().json, to: "home/.config/gcloud/application_default_credentials.json")
-        let found = try GoogleCredentials.resolve(vertexCredentials: nil, environment: ["HOME": scratch.directory + "/home"])
+            Self.authority.addAuthorizedUser().json,
+            to: "home/.config/gcloud/application_default_credentials.json"
+        )
+        let found = try GoogleCredentials.resolve(
+            vertexCredentials: nil,
+            environment: ["HOME": scratch.directory + "/home"]
+        )
         #expect(found.source == .gcloud(path: atHome))
         #expect(found.source.label == "gcloud")
 
         let moved = try scratch.write(
-            Self.authority.addAuthorizedUser().json, to: "elsewhere/application_default_credentials.json")
+            Self.authority.addAuthorizedUser().json,
+            to: "elsewhere/application_default_credentials.json"
+        )
         let relocated = try GoogleCredentials.resolve(
             vertexCredentials: nil,
             environment: ["HOME": scratch.directory + "/home", "CLOUDSDK_CONFIG": scratch.directory + "/elsewhere"]
@@ -92,7 +101,9 @@ struct GoogleCredentialDiscoveryTests {
         #expect(standard.source == .metadataServer(host: "metadata.google.internal"))
         #expect(standard.source.label == "metadata_server")
         let custom = try GoogleCredentials.resolve(
-            vertexCredentials: nil, environment: ["HOME": scratch.directory, "GCE_METADATA_HOST": "127.0.0.1:8080"])
+            vertexCredentials: nil,
+            environment: ["HOME": scratch.directory, "GCE_METADATA_HOST": "127.0.0.1:8080"]
+        )
         #expect(custom.source == .metadataServer(host: "127.0.0.1:8080"))
     }
 
@@ -100,7 +111,9 @@ struct GoogleCredentialDiscoveryTests {
     func missingFile() throws {
         let error = try #require(throws: GoogleCredentialsError.self) {
             try GoogleCredentials.resolve(
-                vertexCredentials: nil, environment: ["GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/key.json"])
+                vertexCredentials: nil,
+                environment: ["GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent/key.json"]
+            )
         }
         #expect(error.message.contains("GOOGLE_APPLICATION_CREDENTIALS (/nonexistent/key.json)"))
         #expect(error.message.contains("not found"))
@@ -117,8 +130,11 @@ struct GoogleCredentialDiscoveryTests {
         #expect(error.isUnsupportedType)
         #expect(error.message.contains("\"\(type)\""))
         #expect(error.message.contains("vertex_credentials (inline JSON)"))
-        #expect(error.message.contains(
-            "authorized_user, service_account, impersonated_service_account, external_account"))
+        #expect(
+            error.message.contains(
+                "authorized_user, service_account, impersonated_service_account, external_account"
+            )
+        )
     }
 
     @Test("AWS- and executable-sourced external accounts are refused by name")
@@ -133,7 +149,8 @@ struct GoogleCredentialDiscoveryTests {
         #expect(awsError.message.contains("AWS"))
         let executable = aws.replacingOccurrences(
             of: #""environment_id": "aws1", "region_url": "http://169.254.169.254""#,
-            with: #""executable": {"command": "/bin/true"}"#)
+            with: #""executable": {"command": "/bin/true"}"#
+        )
         let executableError = try #require(throws: GoogleCredentialsError.self) {
             try GoogleCredentials.resolve(vertexCredentials: executable, environment: [:])
         }
@@ -145,7 +162,8 @@ struct GoogleCredentialDiscoveryTests {
         let missing = try #require(throws: GoogleCredentialsError.self) {
             try GoogleCredentials.resolve(
                 vertexCredentials: #"{"type": "authorized_user", "client_id": "c", "client_secret": "s"}"#,
-                environment: [:])
+                environment: [:]
+            )
         }
         #expect(missing.message.contains("\"refresh_token\""))
         let notJSON = try #require(throws: GoogleCredentialsError.self) {
@@ -158,7 +176,8 @@ struct GoogleCredentialDiscoveryTests {
                     {"type": "service_account", "client_email": "a@b", "token_uri": "https://x/token",
                      "private_key": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"}
                     """#,
-                environment: [:])
+                environment: [:]
+            )
         }
         #expect(badKey.message.contains("private_key"))
         #expect(!badKey.message.contains("not a key"))
@@ -168,7 +187,12 @@ struct GoogleCredentialDiscoveryTests {
     func descriptionHidesSecrets() throws {
         let user = Self.authority.addAuthorizedUser()
         let credentials = try GoogleCredentials.resolve(vertexCredentials: user.json, environment: [:])
-        for text in ["\(credentials)", String(reflecting: credentials), { var out = ""; dump(credentials, to: &out); return out }()] {
+        for text in [
+            "\(credentials)", String(reflecting: credentials),
+            {
+                var out = ""; dump(credentials, to: &out); return out
+            }(),
+        ] {
             #expect(!text.contains(user.refreshToken))
             #expect(!text.contains(user.clientSecret))
             #expect(text.contains("authorized_user"))
@@ -183,7 +207,9 @@ extension GoogleCredentialDiscoveryTests {
         let fromFile = try GoogleCredentials.resolve(vertexCredentials: user.json, environment: [:])
         #expect(fromFile.quotaProjectID == "from-file")
         let overridden = try GoogleCredentials.resolve(
-            vertexCredentials: user.json, environment: ["GOOGLE_CLOUD_QUOTA_PROJECT": "from-env"])
+            vertexCredentials: user.json,
+            environment: ["GOOGLE_CLOUD_QUOTA_PROJECT": "from-env"]
+        )
         #expect(overridden.quotaProjectID == "from-env")
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-import Upstream
 import SwitchboardTesting
 import Testing
+import Upstream
 
 @testable import Switchboard
 
@@ -28,7 +28,10 @@ struct GoogleCredentialTypesTests {
     @Test("service_account: an RS256 JWT the authority verifies against the registered key")
     func serviceAccount() async throws {
         try await GoogleAuthHarness.run { harness in
-            let key = harness.authority.addServiceAccount(email: "runner@proj.iam.gserviceaccount.com", projectID: "proj")
+            let key = harness.authority.addServiceAccount(
+                email: "runner@proj.iam.gserviceaccount.com",
+                projectID: "proj"
+            )
             let credentials = try harness.credentials(key.json)
             #expect(credentials.projectID == "proj")
             #expect(credentials.account == "runner@proj.iam.gserviceaccount.com")
@@ -65,7 +68,10 @@ struct GoogleCredentialTypesTests {
             let target = harness.authority.addServiceAccount(email: "deployer@proj.iam.gserviceaccount.com")
             harness.authority.allowImpersonation(of: target.email, by: "dev@example.com")
             let json = harness.authority.impersonatedCredentialsJSON(
-                source: user.json, target: target.email, quotaProjectID: "quota")
+                source: user.json,
+                target: target.email,
+                quotaProjectID: "quota"
+            )
             let credentials = try harness.credentials(json)
             #expect(credentials.typeName == "impersonated_service_account")
             #expect(credentials.account == target.email)
@@ -163,7 +169,10 @@ struct GoogleCredentialTypesTests {
             harness.authority.attachMetadataServiceAccount("vm@proj.iam.gserviceaccount.com")
             let upstream = UpstreamClient(configuration: .init(proxy: .none))
             let response = try await upstream.execute(
-                UpstreamRequest(url: harness.fake.baseURL + "/computeMetadata/v1/instance/service-accounts/default/token"))
+                UpstreamRequest(
+                    url: harness.fake.baseURL + "/computeMetadata/v1/instance/service-accounts/default/token"
+                )
+            )
             #expect(response.status == 403)
             await upstream.shutdown()
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardTesting
+import Synchronization
 import Telemetry
 import Testing
 
@@ -153,7 +153,9 @@ struct GoogleTokenRefreshTests {
     func noMetadataServer() async throws {
         try await GoogleAuthHarness.run { harness in
             let credentials = try GoogleCredentials.resolve(
-                vertexCredentials: nil, environment: ["HOME": harness.directory, "GCE_METADATA_HOST": "127.0.0.1:1"])
+                vertexCredentials: nil,
+                environment: ["HOME": harness.directory, "GCE_METADATA_HOST": "127.0.0.1:1"]
+            )
             let error = try await #require(throws: AnthropicError.self) {
                 try await harness.store.tokens(for: credentials).token(parent: nil)
             }
@@ -168,9 +170,15 @@ struct GoogleTokenRefreshTests {
     @Test("expires_in arrives as a number or as a string")
     func lenientExpiresIn() throws {
         let number = try GoogleTokenFetcher.oauthGrant(
-            status: 200, body: #"{"access_token":"a","expires_in":3599}"#, secrets: [])
+            status: 200,
+            body: #"{"access_token":"a","expires_in":3599}"#,
+            secrets: []
+        )
         let text = try GoogleTokenFetcher.oauthGrant(
-            status: 200, body: #"{"access_token":"a","expires_in":"3599"}"#, secrets: [])
+            status: 200,
+            body: #"{"access_token":"a","expires_in":"3599"}"#,
+            secrets: []
+        )
         #expect(number.lifetime == .seconds(3599))
         #expect(text.lifetime == .seconds(3599))
         #expect(throws: GoogleAuthFailure.self) {
@@ -186,11 +194,14 @@ struct GoogleAuthRedactionTests {
         let failure = #expect(throws: GoogleAuthFailure.self) {
             try GoogleTokenFetcher.oauthGrant(
                 status: 400,
-                body: #"{"error":"invalid_grant","error_description":"bad refresh token 1//0secret-xyz for ya29.abc-DEF"}"#,
+                body: #"{"error":"invalid_grant","error_description":"bad token 1//0secret-xyz for ya29.abc-DEF"}"#,
                 secrets: ["1//0secret-xyz"]
             )
         }
-        #expect(failure?.detail == "the token endpoint answered 400 invalid_grant: bad refresh token [redacted] for [redacted]")
+        #expect(
+            failure?.detail
+                == "the token endpoint answered 400 invalid_grant: bad token [redacted] for [redacted]"
+        )
         #expect(failure?.errorType == "http_400")
     }
 }
