@@ -8,7 +8,7 @@ struct FakesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-fakes",
         abstract: "Run a fake upstream on 127.0.0.1 until interrupted.",
-        subcommands: [AnthropicCommand.self, GeminiCommand.self, VertexCommand.self]
+        subcommands: [AnthropicCommand.self, GeminiCommand.self, VertexCommand.self, GoogleAuthCommand.self]
     )
 }
 
@@ -129,7 +129,7 @@ struct GeminiCommand: AsyncParsableCommand {
 }
 
 /// Announces where a started fake listens, then keeps the process alive until it is stopped.
-private func serve(baseURL: String) async throws {
+func serve(baseURL: String) async throws {
     print("listening on \(baseURL)")
     fflush(nil)  // flush every stream: the parent reads this line through a pipe
     while !Task.isCancelled {

@@ -17,7 +17,13 @@ final class GatewayHarness: Sendable {
 
     let registry = MetricsRegistry()
 
-    init(yaml: String, environment: [String: String] = [:], prices: PriceTable = PriceTable(), captureContent: Bool = false) throws {
+    init(
+        yaml: String,
+        environment: [String: String] = [:],
+        prices: PriceTable = PriceTable(),
+        captureContent: Bool = false,
+        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI
+    ) throws {
         var configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
         // A test of what one attempt does sees that attempt alone; tests of retries say num_retries.
         if !yaml.contains("num_retries") { configuration.router.numRetries = 0 }
@@ -28,7 +34,8 @@ final class GatewayHarness: Sendable {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             metricsRegistry: self.registry,
             prices: prices,
-            captureContent: captureContent
+            captureContent: captureContent,
+            googleTokenEndpoint: googleTokenEndpoint
         )
     }
 

@@ -26,7 +26,9 @@ public struct Gateway: Sendable {
     private let metrics: GatewayMetrics
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
-    /// priced from `prices` (with the configuration's per-deployment overrides).
+    /// priced from `prices` (with the configuration's per-deployment overrides). `authorized_user` Google
+    /// credentials refresh at `googleTokenEndpoint` (Google's, as google-auth does whatever the file says;
+    /// tests pass a fake's).
     public init(
         configuration: GatewayConfiguration,
         upstream: UpstreamClient,
@@ -35,7 +37,8 @@ public struct Gateway: Sendable {
         metricsRegistry: MetricsRegistry = MetricsRegistry(),
         prices: PriceTable = PriceTable(),
         spans: (@Sendable (SpanData) -> Void)? = nil,
-        captureContent: Bool = false
+        captureContent: Bool = false,
+        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI
     ) {
         self.configuration = configuration
         self.upstream = upstream
@@ -56,7 +59,8 @@ public struct Gateway: Sendable {
                 credentialMetrics.record(refresh)
                 // A refresh made for a request belongs to its trace, kept or dropped with it.
                 if let spans, refresh.parent?.isSampled ?? true { spans(CredentialMetrics.span(for: refresh)) }
-            }
+            },
+            authorizedUserTokenURL: googleTokenEndpoint
         )
         let active = ActiveRoutes(
             configuration: configuration,

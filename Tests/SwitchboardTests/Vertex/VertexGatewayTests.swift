@@ -131,7 +131,9 @@ struct VertexGatewayTests {
             model_list:
               - {model_name: flash, litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: \(Self.project), api_base: "\(fake.baseURL)"}}
             """
-        let harness = try GatewayHarness(yaml: yaml, environment: ["CLOUDSDK_CONFIG": directory.path])
+        let harness = try GatewayHarness(
+            yaml: yaml, environment: ["CLOUDSDK_CONFIG": directory.path], googleTokenEndpoint: fake.authority.tokenURL
+        )
         let response = try await harness.test { client in
             try await client.post("/v1/messages", Self.body("flash", "on the quota project", stream: false))
         }
@@ -151,7 +153,7 @@ struct VertexGatewayTests {
             model_list:
               - {model_name: flash, litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: \(Self.project), vertex_credentials: "\(path)", api_base: "\(fake.baseURL)"}}
             """
-        let harness = try GatewayHarness(yaml: yaml)
+        let harness = try GatewayHarness(yaml: yaml, googleTokenEndpoint: fake.authority.tokenURL)
         let response = try await harness.test { client in
             try await client.post("/v1/messages", Self.body("flash", "x", stream: false))
         }
