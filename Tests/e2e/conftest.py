@@ -93,6 +93,54 @@ def start_fake(kind: str, key: str):
     process.wait(timeout=10)
 
 
+def service_account_key(project: str, account: str) -> dict:
+    """A fresh RSA key in a key file shaped as Google's (PKCS#8 PEM, private_key_id); its token_uri is
+    Google's until the test points it at a fake."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": os.urandom(20).hex(),
+        "private_key": pem,
+        "client_email": account,
+        "client_id": "109876543210",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        "universe_domain": "googleapis.com",
+    }
+
+
+class FakeVertex:
+    """`switchboard-fakes vertex` for `project`, trusting the key files in `trusted`; each key file named
+    in `trusted` or `untrusted` is written to `directory` with its token_uri at the fake, as a real key's
+    is at Google. `keys[name]` is each file's path."""
+
+    def __init__(self, directory: pathlib.Path, project: str, trusted: dict, untrusted: dict | None = None):
+        self.keys = {}
+        for name, key in {**trusted, **(untrusted or {})}.items():
+            self.keys[name] = directory / f"{name}.json"
+            self.keys[name].write_text(json.dumps(key))
+        args = [str(BIN_DIR / "switchboard-fakes"), "vertex", "--port", "0", "--project", project]
+        for name in trusted:
+            args += ["--service-account", str(self.keys[name])]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        self.url = line.removeprefix("listening on ")
+        for name, key in {**trusted, **(untrusted or {})}.items():
+            self.keys[name].write_text(json.dumps({**key, "token_uri": self.url + "/token"}))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def fake_anthropic():
     yield from start_fake("anthropic", FAKE_ANTHROPIC_KEY)

@@ -15,7 +15,7 @@ import time
 import httpx2 as httpx
 import pytest
 
-from conftest import FAKE_GEMINI_KEY, MASTER_KEY, ROOT, Gateway, free_port
+from conftest import FAKE_GEMINI_KEY, MASTER_KEY, ROOT, FakeVertex, Gateway, free_port, service_account_key
 from otlp_receiver import OTLPReceiver
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -23,12 +23,30 @@ RULES = ROOT / "dashboards" / "alerts.yml"
 DEADLINE_SECONDS = 40
 
 
-def config_text(fake_gemini):
-    """Five model groups on the fake Gemini and the mock:
+VERTEX_PROJECT = "alerts-project"
+
+
+@pytest.fixture(scope="module")
+def vertex(tmp_path_factory):
+    """The fake Vertex AI, trusting one service account key and not another (as a deleted key is not)."""
+    account = "alerts@alerts-project.iam.gserviceaccount.com"
+    fake = FakeVertex(
+        tmp_path_factory.mktemp("alerts-vertex"),
+        VERTEX_PROJECT,
+        trusted={"good": service_account_key(VERTEX_PROJECT, account)},
+        untrusted={"deleted": service_account_key(VERTEX_PROJECT, account)},
+    )
+    yield fake
+    fake.stop()
+
+
+def config_text(fake_gemini, vertex, key):
+    """Six model groups on the fake Gemini, the fake Vertex AI and the mock:
     - flaky answers 429 with RetryInfo (7 s), which cools its deployment, and falls back to steady;
     - doomed, two deployments, answers the same with no fallback: once both cool, its clients get errors;
     - bumpy answers 503, which is retried and never cools it (allowed_fails is high);
-    - g3 is a Gemini 3 model, whose tool loops need thought signatures.
+    - g3 is a Gemini 3 model, whose tool loops need thought signatures;
+    - vx is Gemini on Vertex AI with the service account key `key` (`good` or `deleted`).
     429s are not retried (a retry would wait out the RetryInfo), so no request waits."""
     gemini = f'api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"'
     return f"""
@@ -45,6 +63,8 @@ model_list:
     litellm_params: {{model: gemini/gemini-3-flash-preview, {gemini}}}
   - model_name: steady
     litellm_params: {{model: mock/echo}}
+  - model_name: vx
+    litellm_params: {{model: vertex_ai/gemini-2.5-flash, vertex_credentials: "{vertex.keys[key]}", api_base: "{vertex.url}"}}
 router_settings:
   num_retries: 2
   retry_policy: {{RateLimitErrorRetries: 0}}
@@ -56,7 +76,7 @@ general_settings:
 """
 
 
-GROUPS = ["flaky", "doomed", "bumpy", "g3", "steady"]
+GROUPS = ["flaky", "doomed", "bumpy", "g3", "steady", "vx"]
 
 
 class Prometheus:
@@ -155,7 +175,7 @@ scrape_configs:
 
 
 def subject(labels):
-    for name in ("model_group", "provider", "route"):
+    for name in ("model_group", "provider", "route", "source"):
         if name in labels:
             return labels[name]
     return ""
@@ -226,20 +246,22 @@ EXPECTED_UNDER_FAULTS = {
     ("SwitchboardSpanExportFailing", ""),
     ("SwitchboardSpansDropped", ""),
     ("SwitchboardConfigReloadFailed", ""),
+    ("SwitchboardGoogleCredentialsFailing", "vertex_credentials"),
 }
 
 
 @pytest.fixture(scope="module")
-def fault_run(fake_gemini, tmp_path_factory):
+def fault_run(fake_gemini, vertex, tmp_path_factory):
     """Faults until every expected alert fires: 429s on flaky and doomed, 503s and malformed calls on
-    bumpy, unsigned tool loops on g3, a broken configuration reloaded, and a collector that accepts
+    bumpy, unsigned tool loops on g3, a deleted service account key on vx, a broken configuration
+    reloaded, and a collector that accepts
     connections and never answers (exports time out; the small queue overflows)."""
     directory = tmp_path_factory.mktemp("alerts-faults")
     stalled = socket.socket()
     stalled.bind(("127.0.0.1", 0))
     stalled.listen(64)
     gateway = Gateway(
-        config_text(fake_gemini),
+        config_text(fake_gemini, vertex, "deleted"),
         directory,
         env={
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{stalled.getsockname()[1]}/v1/traces",
@@ -265,6 +287,7 @@ def fault_run(fake_gemini, tmp_path_factory):
             + [("bumpy", lambda: ask(gateway, "bumpy", "fake:error 503"))] * 2
             + [("bumpy", lambda: ask(gateway, "bumpy", "fake:malformed"))] * 2
             + [("g3", lambda: unsigned_tool_loop(gateway)), ("g3", lambda: ask(gateway, "g3", "hello"))] * 2
+            + [("vx", lambda: ask(gateway, "vx", "hello"))]
         )
         statuses = {}
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -295,12 +318,12 @@ def fault_run(fake_gemini, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean_run(fake_gemini, tmp_path_factory):
+def clean_run(fake_gemini, vertex, tmp_path_factory):
     """The same groups with plain prompts, signed tool loops, a valid configuration reloaded, and a
     collector that works, until every group has the traffic its ratios need."""
     directory = tmp_path_factory.mktemp("alerts-clean")
     receiver = OTLPReceiver()
-    text = config_text(fake_gemini)
+    text = config_text(fake_gemini, vertex, "good")
     gateway = Gateway(
         text, directory, env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
     )
@@ -351,6 +374,7 @@ def test_faults_were_absorbed_where_a_fallback_exists(fault_run):
     assert set(statuses["flaky"]) == {200} and fault_run["fallbacks"] == {("flaky", "steady")}
     assert all(status == 429 or status >= 500 for status in statuses["doomed"] + statuses["bumpy"]), statuses
     assert set(statuses["g3"]) == {200}
+    assert set(statuses["vx"]) == {401}
     states = fault_run["states"]
     assert {states["flaky#1"], states["doomed#1"], states["doomed#2"]} <= {"cooling", "half_open"}, states
     assert {states["bumpy#1"], states["g3#1"], states["steady#1"]} == {"healthy"}, states

@@ -11,55 +11,20 @@ import urllib.request
 
 import anthropic
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import BIN_DIR, CLIENT, MASTER_KEY, ROOT, SERVER, Gateway
+from conftest import BIN_DIR, CLIENT, MASTER_KEY, ROOT, SERVER, FakeVertex, Gateway, service_account_key
 from test_claude_code import run_claude
 
 PROJECT = "e2e-vertex-project"
 ACCOUNT = "switchboard-e2e@e2e-vertex-project.iam.gserviceaccount.com"
 
 
-def service_account_key() -> dict:
-    """A fresh RSA key in a key file shaped as Google's (PKCS#8 PEM, private_key_id), token_uri filled in later."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return {
-        "type": "service_account",
-        "project_id": PROJECT,
-        "private_key_id": os.urandom(20).hex(),
-        "private_key": pem,
-        "client_email": ACCOUNT,
-        "client_id": "109876543210",
-        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
-        "token_uri": "https://oauth2.googleapis.com/token",
-        "universe_domain": "googleapis.com",
-    }
-
-
 @pytest.fixture(scope="module")
 def vertex(tmp_path_factory):
     """The fake Vertex, trusting the test's key; yields (base URL, key file path)."""
-    directory = tmp_path_factory.mktemp("vertex")
-    key_path = directory / "service-account.json"
-    key = service_account_key()
-    key_path.write_text(json.dumps(key))
-    process = subprocess.Popen(
-        [str(BIN_DIR / "switchboard-fakes"), "vertex", "--port", "0", "--project", PROJECT,
-         "--service-account", str(key_path)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    line = process.stdout.readline().strip()
-    assert line.startswith("listening on "), line
-    url = line.removeprefix("listening on ")
-    # The key's token endpoint is the fake's, as a real key's is Google's.
-    key_path.write_text(json.dumps({**key, "token_uri": url + "/token"}))
-    yield url, key_path
-    process.terminate()
-    process.wait(timeout=10)
+    fake = FakeVertex(tmp_path_factory.mktemp("vertex"), PROJECT, {"service-account": service_account_key(PROJECT, ACCOUNT)})
+    yield fake.url, fake.keys["service-account"]
+    fake.stop()
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,15 @@ public final class CredentialMetrics: Sendable {
         }
     }
 
+    /// Serves the refresh counters of the credentials `configuration` uses at 0 before their first refresh,
+    /// so that increase() sees the first one (a failure, when the credentials are broken from the start).
+    public func prepare(for configuration: GatewayConfiguration) {
+        for source in Set(configuration.deployments.compactMap { $0.vertex?.credentials.source.label }) {
+            for result in ["success", "failure"] { self.refreshes.increment([source, result], by: 0) }
+        }
+    }
+
     public func record(_ refresh: CredentialRefresh) {
-        // Both results present from the first refresh, so that increase() sees the first failure.
         for result in ["success", "failure"] {
             self.refreshes.increment([refresh.source, result], by: result == refresh.result ? 1 : 0)
         }

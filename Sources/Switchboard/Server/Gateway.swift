@@ -24,6 +24,7 @@ public struct Gateway: Sendable {
     /// The routes and pipeline requests use now; ``reload(_:)`` swaps them.
     private let active: ActiveRoutes
     private let metrics: GatewayMetrics
+    private let credentialMetrics: CredentialMetrics
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
     /// priced from `prices` (with the configuration's per-deployment overrides). `authorized_user` Google
@@ -53,6 +54,8 @@ public struct Gateway: Sendable {
         })
         self.modelRouter = modelRouter
         let credentialMetrics = CredentialMetrics(registry: metricsRegistry)
+        credentialMetrics.prepare(for: configuration)
+        self.credentialMetrics = credentialMetrics
         let googleTokens = GoogleTokenStore(
             upstream: upstream,
             observer: { refresh in
@@ -112,6 +115,7 @@ public struct Gateway: Sendable {
     /// price overrides) take a restart.
     public func reload(_ configuration: GatewayConfiguration, sha256: String) {
         self.active.replace(with: configuration)
+        self.credentialMetrics.prepare(for: configuration)
         self.metrics.configurationLoaded(sha256: sha256, reloaded: true)
     }
 
