@@ -13,14 +13,22 @@ import httpx2 as httpx
 import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from conftest import FAKE_GEMINI_KEY, MASTER_KEY, ROOT, Gateway, free_port
+from conftest import FAKE_GEMINI_KEY, MASTER_KEY, ROOT, FakeVertex, Gateway, free_port, service_account_key
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
 
 
 @pytest.fixture(scope="module")
-def metrics_gateway(fake_gemini, tmp_path_factory):
+def vertex(tmp_path_factory):
+    key = service_account_key("metrics-project", "metrics@metrics-project.iam.gserviceaccount.com")
+    fake = FakeVertex(tmp_path_factory.mktemp("metrics-vertex"), "metrics-project", {"key": key})
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def metrics_gateway(fake_gemini, vertex, tmp_path_factory):
     config = f"""
 model_list:
   - {{model_name: echo, litellm_params: {{model: mock/echo, mock_chunk_chars: 4}}}}
@@ -29,6 +37,8 @@ model_list:
     litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
   - model_name: backed
     litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}
+  - model_name: vx
+    litellm_params: {{model: vertex_ai/gemini-2.5-flash, vertex_credentials: "{vertex.keys['key']}", api_base: "{vertex.url}"}}
 router_settings:
   fallbacks: [{{backed: [echo]}}]
 general_settings:
@@ -95,7 +105,8 @@ def scalar(prometheus, promql):
 
 def traffic(gateway):
     """Known traffic: 5 non-streaming and 3 streaming echoes, 2 Gemini calls with a tool schema,
-    one Gemini upstream error, one that falls back to the echo, and one stream the client abandons."""
+    one Gemini upstream error, one that falls back to the echo, one stream the client abandons, and
+    one Gemini call on Vertex AI (its token refresh feeds the credential panels)."""
     client = anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0)
     output_tokens = 0
     for index in range(5):
@@ -111,6 +122,7 @@ def traffic(gateway):
     with pytest.raises(anthropic.APIStatusError):
         client.messages.create(model="flash", max_tokens=32, messages=[{"role": "user", "content": "fake:error 503"}])
     client.messages.create(model="backed", max_tokens=32, messages=[{"role": "user", "content": "fake:error 503"}])
+    client.messages.create(model="vx", max_tokens=32, messages=[{"role": "user", "content": "on vertex"}])
     with httpx.stream(
         "POST",
         gateway.url + "/v1/messages",
