@@ -56,15 +56,20 @@ def fetch(url: str):
         return json.load(response)
 
 
+def read_tool_loop(gateway, model: str, text: str, tmp_path) -> str:
+    """Claude Code asked (by the fake's script) to Read a file holding `text`; what it printed."""
+    target = tmp_path / "note.txt"
+    target.write_text(text + "\n")
+    prompt = 'fake:call Read {"file_path":"%s"}' % target
+    result = run_claude(gateway, prompt, "--model", model, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert text in result.stdout, "the Read tool's output went back to the model"
+    return result.stdout
+
+
 def test_claude_code_runs_a_tool_loop_on_vertex_gemini_3(gateway, vertex, tmp_path):
     url, _ = vertex
-    target = tmp_path / "note.txt"
-    target.write_text("the quick brown fox\n")
-    prompt = 'fake:call Read {"file_path":"%s"}' % target
-    result = run_claude(gateway, prompt, "--model", "vertex-gemini-3", tmp_path=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "fake-gemini got 1 tool results" in result.stdout
-    assert "the quick brown fox" in result.stdout, "the Read tool's output went back to Gemini"
+    assert "fake-gemini got 1 tool results" in read_tool_loop(gateway, "vertex-gemini-3", "the quick brown fox", tmp_path)
 
     generations = [r for r in fetch(url + "/_fake/requests") if "GenerateContent" in r["path"] or "generateContent" in r["path"]]
     assert generations[-1]["path"] == (
@@ -79,13 +84,7 @@ def test_claude_code_runs_a_tool_loop_on_vertex_gemini_3(gateway, vertex, tmp_pa
 
 def test_claude_code_runs_a_tool_loop_on_vertex_claude(gateway, vertex, tmp_path):
     url, _ = vertex
-    target = tmp_path / "note.txt"
-    target.write_text("jumps over the lazy dog\n")
-    prompt = 'fake:call Read {"file_path":"%s"}' % target
-    result = run_claude(gateway, prompt, "--model", "vertex-claude", tmp_path=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "fake-anthropic got 1 tool results" in result.stdout
-    assert "jumps over the lazy dog" in result.stdout
+    assert "fake-anthropic got 1 tool results" in read_tool_loop(gateway, "vertex-claude", "jumps over the lazy dog", tmp_path)
 
     last = fetch(url + "/_fake/last")
     assert last["path"] == (
