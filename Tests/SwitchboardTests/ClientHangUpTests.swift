@@ -1,9 +1,12 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
 import NIOPosix
-import Switchboard
 import SwitchboardTesting
 import Testing
+
+@testable import Switchboard
 
 /// A client that hangs up is noticed at once, wherever the request stands: the upstream transfer goes,
 /// the exchange ends as `client_disconnected`, and nothing stays in flight.
@@ -61,6 +64,26 @@ struct ClientHangUpTests {
             #expect(harness.metric("switchboard_client_disconnects", ["/v1/messages"]) == 1)
         }
         await upstream.stop()
+    }
+
+    /// Which the gateway hears first when a client closes mid-body — the body stream failing, or the
+    /// connection's close — is up to the event loop; either way it is the client's hang-up, not a 500.
+    @Test("a request body that breaks off is the client's hang-up, whatever the connection has said yet")
+    func bodyBreaksOff() async throws {
+        struct ConnectionClosed: Error {}
+        let body = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
+            continuation.yield(ByteBuffer(string: #"{"model":"#))
+            continuation.finish(throwing: ConnectionClosed())
+        }
+        let request = Request(
+            head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/v1/messages"),
+            body: RequestBody(asyncSequence: body)
+        )
+        let stage = DecodeStage(requestBodyLimit: 1 << 20, captureContent: false)
+        let exchange = Exchange(record: ExchangeRecord(requestID: "t", method: "POST", route: "/v1/messages"))
+        await #expect(throws: CancellationError.self) {
+            _ = try await stage.decode(request, exchange: exchange, countingTokens: false)
+        }
     }
 
     @Test("a client that hangs up before its request is read costs no upstream call and leaves nothing live")

@@ -84,6 +84,10 @@ struct DecodeStage: Sendable {
             return try await request.body.collect(upTo: self.requestBodyLimit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw AnthropicError.requestTooLarge(limit: self.requestBodyLimit)
+        } catch {
+            // The body comes from the client alone: when it breaks off, the client has gone, whether or not
+            // its connection's close has been heard yet (the event loop decides which comes first).
+            throw CancellationError()
         }
     }
 }
