@@ -98,19 +98,21 @@ def test_hang_up_is_seen_within_a_second(gateway, fake_gemini, stream):
     client.close()
     closed_at = time.monotonic()
     seen = None
+    # One scrape is not a snapshot across families: it reads the in-flight gauges, then the counters, so a
+    # request that finishes in between shows as counted and still in flight until the next scrape.
     while time.monotonic() - closed_at < 1.0:
         values = scrape(gateway)
-        if value(values, "switchboard_client_disconnects_total", route="/v1/messages") >= disconnects + 1:
+        counted = value(values, "switchboard_client_disconnects_total", route="/v1/messages") >= disconnects + 1
+        if counted and value(values, "switchboard_in_flight_requests") == 0:
             seen = values
             print(f"hang-up ({'stream' if stream else 'non-streaming'}) counted {(time.monotonic() - closed_at) * 1000:.1f} ms after the close")
             break
         time.sleep(0.02)
     assert seen is not None, (
-        f"the hang-up was not counted within 1 s: {disconnects} → "
+        f"the hang-up was not counted (and the request gone) within 1 s: {disconnects} → "
         f"{value(values, 'switchboard_client_disconnects_total', route='/v1/messages')}, "
         f"in flight {value(values, 'switchboard_in_flight_requests')}"
     )
-    assert value(seen, "switchboard_in_flight_requests") == 0
     assert value(seen, "switchboard_in_flight_streams") == 0
 
     # The fake sees the gateway's upstream connection close (curl removed the transfer).
