@@ -191,7 +191,8 @@ def test_promql_request_and_token_counts(prometheus, after_traffic):
     assert scalar(prometheus, 'sum(switchboard_fallbacks_total{from="backed",to="echo"})') == 1
     assert scalar(prometheus, 'sum(switchboard_retries_total{model_group="flash",reason="server_error"})') == 2
     assert scalar(prometheus, 'sum(switchboard_model_group_requests_total{model_group="flash",status="529"})') == 1
-    assert scalar(prometheus, 'sum(switchboard_client_disconnects_total)') == 1
+    # On /v1/messages only: a scrape that outlasts Prometheus's 1 s timeout on a loaded machine is a hang-up too.
+    assert scalar(prometheus, 'sum(switchboard_client_disconnects_total{route="/v1/messages"})') == 1
     assert scalar(prometheus, 'sum(switchboard_tool_schema_rewrites_total)') == 2
     assert scalar(prometheus, 'sum(switchboard_tool_call_translation_errors_total)') == 0
     # The abandoned stream's tokens are counted too (from its message_start and what it produced).
