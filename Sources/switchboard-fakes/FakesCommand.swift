@@ -8,7 +8,7 @@ struct FakesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard-fakes",
         abstract: "Run a fake upstream on 127.0.0.1 until interrupted.",
-        subcommands: [AnthropicCommand.self, GeminiCommand.self, VertexCommand.self, GoogleAuthCommand.self]
+        subcommands: [AnthropicCommand.self, GeminiCommand.self, VertexCommand.self, GoogleAuthCommand.self, OpenAICommand.self]
     )
 }
 

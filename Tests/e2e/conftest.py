@@ -21,6 +21,7 @@ BIN_DIR = pathlib.Path(os.environ.get("SWITCHBOARD_BIN_DIR", ROOT / ".build" / "
 MASTER_KEY = "sk-e2e-master"
 FAKE_ANTHROPIC_KEY = "sk-e2e-upstream"
 FAKE_GEMINI_KEY = "e2e-gemini-key"
+FAKE_OPENAI_KEY = "sk-e2e-openai"
 
 
 def free_port() -> int:
@@ -149,6 +150,12 @@ def fake_anthropic():
 @pytest.fixture(scope="session")
 def fake_gemini():
     yield from start_fake("gemini", FAKE_GEMINI_KEY)
+
+
+@pytest.fixture(scope="session")
+def fake_openai():
+    """`switchboard-fakes openai`: OpenAI's /v1/chat/completions, Azure OpenAI's deployments, vLLM's /tokenize."""
+    yield from start_fake("openai", FAKE_OPENAI_KEY)
 
 
 @pytest.fixture(scope="session")

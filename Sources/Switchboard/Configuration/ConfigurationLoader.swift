@@ -146,12 +146,19 @@ private struct Reader {
         var parameterNodes: [String: ConfigNode] = [:]
         var routing = DeploymentRouting()
         var vertex = VertexParameters()
+        var chat = ChatCompletionsParameters()
         for (key, value) in try params.mapping() {
             switch key {
             case "model": model = try self.providerModel(value)
             case "vertex_project", "vertex_ai_project": vertex.project = (try self.secret(value), value)
             case "vertex_location", "vertex_ai_location": vertex.location = (try self.secret(value), value)
             case "vertex_credentials": vertex.credentials = (try self.credentials(value), value)
+            case "api_version": chat.values.apiVersion = try self.secret(value); chat.nodes[key] = value
+            case "organization": chat.values.organization = try self.secret(value); chat.nodes[key] = value
+            case "tokenize_url": chat.values.tokenizeURL = try self.secret(value); chat.nodes[key] = value
+            case "extra_headers":
+                for (name, header) in try value.mapping() { chat.values.extraHeaders[name] = try self.secret(header) }
+                chat.nodes[key] = value
             case "api_key": apiKey = try self.secret(value)
             case "api_base": apiBase = try self.secret(value)
             case "weight": routing.weight = try value.double(in: 0...1_000_000, "a weight")
@@ -191,6 +198,19 @@ private struct Reader {
             deployment.vertex = try self.vertexSettings(vertex, at: params)
         } else if let node = vertex.nodes.first {
             self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
+        }
+        if let dialect = model.provider.chatCompletionsDialect {
+            do {
+                deployment.chatCompletions = try ChatCompletionsSettings.resolve(
+                    dialect: dialect, apiBase: apiBase, apiKey: apiKey, parameters: chat.values, environment: self.environment
+                )
+            } catch {
+                throw (error.parameter.flatMap { chat.nodes[$0] } ?? params).error(error.message)
+            }
+        } else {
+            for node in chat.nodes.values.sorted(by: { $0.path < $1.path }) {
+                self.warnings.append("\(node.path): not used by the \(model.provider.rawValue) provider; ignored")
+            }
         }
         if let id { deployment.name = try id.string() }
         if let baseModel {
@@ -516,6 +536,12 @@ private struct VertexParameters {
     var nodes: [ConfigNode] { [self.project?.node, self.location?.node, self.credentials?.node].compactMap { $0 } }
 }
 
+/// The `litellm_params` keys an OpenAI-compatible deployment reads, with where each was written.
+private struct ChatCompletionsParameters {
+    var values = ChatCompletionsSettings.Parameters()
+    var nodes: [String: ConfigNode] = [:]
+}
+
 extension ProviderKind {
     /// LiteLLM's per-deployment price overrides, read for every provider.
     static let pricingParameters: Set<String> = ["input_cost_per_token", "output_cost_per_token"]
@@ -527,6 +553,7 @@ extension ProviderKind {
         case .mock: ["mock_response", "mock_delay_ms", "mock_chunk_chars", "mock_tool_call"]
         case .gemini: []
         case .vertexAI: []
+        default: []  // an OpenAI-compatible deployment's are read into ChatCompletionsSettings
         }
     }
 }

@@ -65,6 +65,8 @@ public struct ModelDeployment: Sendable {
     public var maxRetries: Int?
     /// A `vertex_ai/` deployment's project, location and credentials; nil for other providers.
     public var vertex: VertexSettings?
+    /// An OpenAI-compatible deployment's endpoint, key and extras; nil for other providers.
+    public var chatCompletions: ChatCompletionsSettings?
 
     public init(
         modelName: String,
@@ -106,6 +108,22 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case gemini
     /// Google Cloud's Vertex AI: Gemini models translated as for `gemini`, Claude models passed through.
     case vertexAI = "vertex_ai"
+    // The OpenAI Chat Completions API and the services that speak it, each with LiteLLM's defaults
+    // (``ChatCompletionsDialect``): translated to and from Anthropic Messages by one provider.
+    case openai
+    case azure
+    case deepseek
+    case mistral
+    case groq
+    case openrouter
+    case xai
+    case togetherAI = "together_ai"
+    case fireworksAI = "fireworks_ai"
+    case cerebras
+    case hostedVLLM = "hosted_vllm"
+    case ollamaChat = "ollama_chat"
+    case ollama
+    case lmStudio = "lm_studio"
 }
 
 /// Switchboard's own settings, under `switchboard:` in the YAML.

@@ -13,8 +13,8 @@ public final class GatewayMetrics: ExchangeObserver {
     static let timeToFirstTokenBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0]
     static let overheadBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
     static let modelLabelLimit = 200
-    /// The providers whose requests are translated, so whose translation counters start at 0; the
-    /// passthrough and the mock translate nothing.
+    /// The providers whose translation counters start at 0 whatever the configuration; the passthrough and
+    /// the mock translate nothing, and an OpenAI-compatible provider's start at 0 once configured (``prepare(for:)``).
     static let translatingProviders: [ProviderKind] = [.gemini, .vertexAI]
 
     private let operationDuration: MetricFamily
@@ -93,13 +93,6 @@ public final class GatewayMetrics: ExchangeObserver {
             help: "Tool schemas rewritten to suit the provider without loosening them ($schema dropped, $ref inlined).",
             labels: ["provider"]
         )
-        // Served as 0 from the start, so that panels show a quiet gateway and increase() sees the first error.
-        for provider in Self.translatingProviders.map(\.rawValue) {
-            self.schemaRewrites.increment([provider], by: 0)
-            for kind in TranslationEvent.Kind.allCases where kind.isError {
-                self.translationErrors.increment([provider, kind.rawValue], by: 0)
-            }
-        }
         self.upstreamDuration = registry.histogram(
             "switchboard_upstream_duration_seconds",
             help: "Time spent on the upstream: request sent to its last byte read.",
@@ -175,6 +168,24 @@ public final class GatewayMetrics: ExchangeObserver {
         }
         registry.gauge("switchboard_build_info", help: "Build information; always 1.", labels: ["version", "curl_version"])
             .set([version, UpstreamClient.curlVersion], to: 1)
+        // Served as 0 from the start, so that panels show a quiet gateway and increase() sees the first error.
+        self.zeroTranslationCounters(of: Self.translatingProviders)
+    }
+
+    /// Starts the translation counters of the configuration's OpenAI-compatible providers at 0, so that
+    /// increase() sees their first error; providers nobody configured stay off `/metrics`.
+    func prepare(for configuration: GatewayConfiguration) {
+        let used = Set(configuration.deployments.map(\.provider)).filter { $0.chatCompletionsDialect != nil }
+        self.zeroTranslationCounters(of: used.sorted { $0.rawValue < $1.rawValue })
+    }
+
+    private func zeroTranslationCounters(of providers: [ProviderKind]) {
+        for provider in providers.map(\.rawValue) {
+            self.schemaRewrites.increment([provider], by: 0)
+            for kind in TranslationEvent.Kind.allCases where kind.isError {
+                self.translationErrors.increment([provider, kind.rawValue], by: 0)
+            }
+        }
     }
 
     /// The configuration whose file has digest `sha256` is in use; `reloaded` when it replaced another.
@@ -293,6 +304,7 @@ public final class GatewayMetrics: ExchangeObserver {
         case .gemini: "gcp.gemini"
         case .vertexAI: "gcp.vertex_ai"
         case .mock: "switchboard.mock"
+        default: kind.chatCompletionsDialect?.genAIProviderName ?? kind.rawValue
         }
     }
 

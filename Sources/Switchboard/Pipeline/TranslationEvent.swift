@@ -19,6 +19,8 @@ public struct TranslationEvent: Sendable, Hashable {
         case malformedCall = "malformed_call"
         /// A tool_result named no tool_use that came before it.
         case resultWithoutCall = "result_without_call"
+        /// A tool_use had no tool_result after it; an upstream that requires one (OpenAI's) got a note instead.
+        case callWithoutResult = "call_without_result"
         /// A content block or tool the provider cannot take was dropped.
         case contentDropped = "content_dropped"
         /// A request parameter was cut to fit the provider (stop sequences, max tokens).

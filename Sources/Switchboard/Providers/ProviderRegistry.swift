@@ -45,6 +45,15 @@ public struct ProviderRegistry: Sendable {
             return MockProvider(deployment: deployment)
         case .gemini:
             return gemini(on: AIStudioTransport(deployment: deployment))
+        case .openai, .azure, .deepseek, .mistral, .groq, .openrouter, .xai, .togetherAI, .fireworksAI, .cerebras,
+            .hostedVLLM, .ollamaChat, .ollama, .lmStudio:
+            // The loader resolves every such deployment's settings; none is built without them.
+            return ChatCompletionsProvider(
+                dialect: deployment.provider.chatCompletionsDialect!,
+                settings: deployment.chatCompletions!,
+                dropParams: configuration.dropParams,
+                pingInterval: configuration.server.pingInterval
+            )
         case .vertexAI:
             // The loader resolves every vertex_ai deployment's settings; none is built without them.
             let settings = deployment.vertex!

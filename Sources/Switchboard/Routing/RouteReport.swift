@@ -27,6 +27,7 @@ public struct RouteReport: Sendable {
             text += cells.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
         text += self.googleCloudSummary
+        text += self.keySummary
         text += self.routingSummary
         let server = self.configuration.server
         text += "\nlistens on \(server.host):\(server.port); master key "
@@ -43,6 +44,17 @@ public struct RouteReport: Sendable {
             text += "\nvertex_ai: \(vertex.summary)"
         }
         return text.isEmpty ? "" : text + "\n"
+    }
+
+    /// Where each OpenAI-compatible deployment's key came from (never the key).
+    private var keySummary: String {
+        let lines = self.configuration.deployments.compactMap { deployment in
+            deployment.chatCompletions.map { settings in
+                "\(deployment.name): " + (settings.apiKey == nil ? "no key" : "key from \(settings.keyOrigin)")
+                    + (settings.apiVersion.map { ", api-version \($0)" } ?? "")
+            }
+        }
+        return lines.isEmpty ? "" : "\nkeys: " + lines.joined(separator: "; ") + "\n"
     }
 
     /// Retries, fallbacks and cooldowns, as `router_settings` set them.
@@ -73,6 +85,11 @@ public struct RouteReport: Sendable {
         case .anthropic: deployment.apiBase ?? "https://api.anthropic.com"
         case .mock: "in-process"
         case .gemini: deployment.apiBase ?? AIStudioTransport.defaultBase
+        case .openai, .azure, .deepseek, .mistral, .groq, .openrouter, .xai, .togetherAI, .fireworksAI, .cerebras,
+            .hostedVLLM, .ollamaChat, .ollama, .lmStudio:
+            deployment.chatCompletions.map { settings in
+                settings.completionsURL(model: deployment.upstreamModel, dialect: deployment.provider.chatCompletionsDialect!)
+            } ?? ""
         case .vertexAI:
             VertexEndpoint(location: deployment.vertex?.location ?? "global", apiBase: deployment.apiBase)
                 .describe(project: deployment.vertex?.project)

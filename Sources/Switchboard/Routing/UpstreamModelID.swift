@@ -26,6 +26,12 @@ enum UpstreamModelID {
             case .gemini: []
             case .vertexAI: ["@"]
             case .anthropic, .mock: ["@", ":"]
+            // Azure's deployment is a path segment; every other service takes the id in the body, where
+            // ids such as `meta-llama/Llama-3.3-70B`, `qwen3:8b` or `openai/gpt-oss-120b:free` are usual.
+            case .azure: []
+            case .openai, .deepseek, .mistral, .groq, .openrouter, .xai, .togetherAI, .fireworksAI, .cerebras,
+                .hostedVLLM, .ollamaChat, .ollama, .lmStudio:
+                ["@", ":", "/"]
             }
         for scalar in name.unicodeScalars where !(Self.isBasic(scalar) || extra.contains(scalar)) {
             let allowed = "letters, digits, '.', '_', '-'" + extra.sorted().map { ", '\($0)'" }.joined()

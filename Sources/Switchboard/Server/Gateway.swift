@@ -48,6 +48,7 @@ public struct Gateway: Sendable {
         self.prices = prices.applying(overridesFrom: configuration)
         self.captureContent = captureContent
         let metrics = GatewayMetrics(registry: metricsRegistry, live: self.live, version: SwitchboardVersion.current)
+        metrics.prepare(for: configuration)
         self.metrics = metrics
         let modelRouter = ModelRouter(onCooldown: { group, deployment, _ in
             metrics.cooldownStarted(group: group, deployment: deployment)
@@ -115,6 +116,7 @@ public struct Gateway: Sendable {
     /// price overrides) take a restart.
     public func reload(_ configuration: GatewayConfiguration, sha256: String) {
         self.active.replace(with: configuration)
+        self.metrics.prepare(for: configuration)
         self.credentialMetrics.prepare(for: configuration)
         self.metrics.configurationLoaded(sha256: sha256, reloaded: true)
     }
