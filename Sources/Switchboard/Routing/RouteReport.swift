@@ -50,11 +50,11 @@ public struct RouteReport: Sendable {
     private var keySummary: String {
         let lines = self.configuration.deployments.compactMap { deployment in
             deployment.chatCompletions.map { settings in
-                "\(deployment.name): " + (settings.apiKey == nil ? "no key" : "key from \(settings.keyOrigin)")
+                "  \(deployment.name): " + (settings.apiKey == nil ? "no key" : "key from \(settings.keyOrigin)")
                     + (settings.apiVersion.map { ", api-version \($0)" } ?? "")
             }
         }
-        return lines.isEmpty ? "" : "\nkeys: " + lines.joined(separator: "; ") + "\n"
+        return lines.isEmpty ? "" : "\nkeys:\n" + lines.joined(separator: "\n") + "\n"
     }
 
     /// Retries, fallbacks and cooldowns, as `router_settings` set them.
