@@ -64,6 +64,12 @@ public struct ChatCompletionsRequestValidator: Sendable {
         ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) }
     }
 
+    /// DeepSeek's thinking models, which want each call's `reasoning_content` back (DeepSeek's thinking-mode
+    /// guide: "the API will return a 400 error" otherwise).
+    public static func isDeepSeekThinkingModel(_ model: String) -> Bool {
+        model.hasPrefix("deepseek-reasoner")
+    }
+
     /// The most completion tokens a model family allows, where the fake knows it.
     static func completionTokenLimit(of model: String) -> Int? {
         if model.hasPrefix("gpt-4o") { return 16_384 }
@@ -103,6 +109,7 @@ public struct ChatCompletionsRequestValidator: Sendable {
         let reasoning = Self.isReasoningModel(model)
         let declared = try Self.checkTools(body["tools"])
         try Self.checkMessages(body["messages"])
+        if Self.isDeepSeekThinkingModel(model) { try Self.checkReasoningPassedBack(body["messages"]) }
         try Self.checkToolChoice(body["tool_choice"], declared: declared)
         if let parallel = body["parallel_tool_calls"] {
             _ = try Self.boolean(parallel, at: "parallel_tool_calls")
@@ -482,6 +489,18 @@ public struct ChatCompletionsRequestValidator: Sendable {
             }
         }
         try open?.close()
+    }
+
+    /// DeepSeek's rule for thinking mode: an assistant message that made calls carries its `reasoning_content`.
+    private static func checkReasoningPassedBack(_ value: Any?) throws(Refusal) {
+        for (index, message) in (value as? [[String: Any]] ?? []).enumerated()
+        where message["role"] as? String == "assistant" && message["tool_calls"] is [Any] && !(message["reasoning_content"] is String) {
+            throw Refusal(
+                "Missing `reasoning_content` field in the assistant message at message index \(index). For more information, "
+                    + "please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls",
+                code: "invalid_request_error"
+            )
+        }
     }
 
     /// A message's content: a string, or a list of parts of the `parts` types.

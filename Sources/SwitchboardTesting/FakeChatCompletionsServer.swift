@@ -280,7 +280,12 @@ public final class FakeChatCompletionsServer: Sendable {
         switch Self.script(for: body, model: model) {
         case .failure(let reply):
             return reply
-        case .answer(let answer, let delivery):
+        case .answer(var answer, let delivery):
+            if ChatCompletionsRequestValidator.isDeepSeekThinkingModel(model), answer.reasoning == nil {
+                // DeepSeek's thinking models reason before every answer, calls included.
+                answer.reasoning = "Thinking it over."
+                answer.reasoningField = .reasoningContent
+            }
             let renderer = ChatCompletionsRenderer(context: context)
             var reply: Reply
             if context.streamed {

@@ -34,6 +34,7 @@ struct ChatCompletionsDialect: Sendable {
         path: String = "/chat/completions",
         genAI: String,
         toolCallIDs: ToolCallIDs.Style = .any,
+        reasoningEcho: String? = nil,
         openAIRules: Bool = false
     ) {
         self.provider = provider
@@ -44,6 +45,7 @@ struct ChatCompletionsDialect: Sendable {
         self.path = path
         self.genAIProviderName = genAI
         self.toolCallIDs = toolCallIDs
+        self.reasoningEcho = reasoningEcho
         self.takesFileParts = openAIRules
         self.followsOpenAIReasoningRules = openAIRules
     }
@@ -67,7 +69,7 @@ struct ChatCompletionsDialect: Sendable {
         case .deepseek:
             ChatCompletionsDialect(
                 .deepseek, base: "https://api.deepseek.com/beta", baseVariables: ["DEEPSEEK_API_BASE"],
-                keyVariables: ["DEEPSEEK_API_KEY"], genAI: "deepseek"
+                keyVariables: ["DEEPSEEK_API_KEY"], genAI: "deepseek", reasoningEcho: "reasoning_content"
             )
         case .mistral:
             ChatCompletionsDialect(

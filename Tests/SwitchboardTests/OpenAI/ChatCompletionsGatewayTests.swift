@@ -133,6 +133,30 @@ struct ChatCompletionsGatewayTests {
         await fake.stop()
     }
 
+    @Test("a DeepSeek reasoner tool loop: the thinking Claude Code echoes goes back as reasoning_content, as DeepSeek requires")
+    func deepSeekToolLoop() async throws {
+        let (fake, harness) = try await Self.start()
+        let prompt = #"fake:call Read {"file_path":"/a"}"#
+        let first = try await harness.test { client in
+            try await client.post("/v1/messages", Self.body("reasoner", prompt, stream: true, extra: Self.tools))
+        }
+        let blocks = try Self.blocks(first)
+        #expect(blocks.compactMap { $0["type"] as? String } == ["thinking", "tool_use"])
+        let thinking = try #require(blocks.first)
+        let use = try #require(blocks.last)
+        let followUp = """
+            {"model":"reasoner","max_tokens":256,"messages":[
+              {"role":"user","content":\(JSONText.quoted(prompt))},
+              {"role":"assistant","content":[{"type":"thinking","thinking":\(JSONText.quoted(thinking["thinking"] as! String)),"signature":"switchboard.openai.reasoning"},
+                {"type":"tool_use","id":"\(use["id"]!)","name":"Read","input":{"file_path":"/a"}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"\(use["id"]!)","content":"body"}]}]\(Self.tools)}
+            """
+        let second = try await harness.test { client in try await client.post("/v1/messages", followUp) }
+        #expect(second.status == .ok, "\(String(buffer: second.body))")
+        #expect(try Self.blocks(second).last?["text"] as? String == "fake-openai got 1 tool results: body")
+        await fake.stop()
+    }
+
     @Test("invalid arguments are retried once unseen, then a 502 counted as malformed_call — never a broken tool_use")
     func badArguments() async throws {
         let (fake, harness) = try await Self.start()

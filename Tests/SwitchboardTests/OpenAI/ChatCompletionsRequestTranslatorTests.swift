@@ -83,6 +83,23 @@ struct ChatCompletionsRequestTranslatorTests {
         #expect(translated.events.filter(\.kind.isError).isEmpty)
     }
 
+    @Test("DeepSeek gets each call's reasoning back in reasoning_content, which its thinking models require; others do not")
+    func reasoningEcho() throws {
+        let json = """
+            {"model":"m","max_tokens":10,"messages":[
+              {"role":"user","content":"go"},
+              {"role":"assistant","content":[{"type":"thinking","thinking":"List first.","signature":"switchboard.openai.reasoning"},
+                {"type":"tool_use","id":"toolu_A","name":"Bash","input":{"command":"ls"}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_A","content":"a.txt"}]},
+              {"role":"assistant","content":[{"type":"tool_use","id":"toolu_B","name":"Bash","input":{"command":"pwd"}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_B","content":"/"}]}]}
+            """
+        let deepseek = try self.translate(json, model: "deepseek-reasoner", provider: .deepseek)
+        #expect(deepseek.messages[1]["reasoning_content"] as? String == "List first.")
+        #expect(deepseek.messages[3]["reasoning_content"] as? String == "", "a call without known reasoning still carries the field")
+        #expect(try self.translate(json).messages[1]["reasoning_content"] == nil)
+    }
+
     @Test("a call the client never answered gets a note and is counted; a result without a call becomes text, counted")
     func unmatched() throws {
         let translated = try self.translate("""

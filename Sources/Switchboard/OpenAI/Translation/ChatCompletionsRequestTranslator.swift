@@ -5,8 +5,8 @@
 /// after the assistant message whose calls they answer, and every call gets an answer (a note when the
 /// client sent none, counted) because the API refuses a conversation otherwise; a tool result's images
 /// follow in a user message, as `tool` messages take only text; documents go as text, PDFs as `file`
-/// parts where the service takes them; thinking from earlier turns stays behind (no service takes it
-/// back as input).
+/// parts where the service takes them; thinking from earlier turns stays behind, except where the service
+/// wants it back (DeepSeek's `reasoning_content`, which its thinking models require on every call).
 struct ChatCompletionsRequestTranslator {
     let model: String
     let dialect: ChatCompletionsDialect
@@ -142,6 +142,7 @@ struct ChatCompletionsRequestTranslator {
         events: inout [TranslationEvent]
     ) -> JSONValue? {
         var texts: [String] = []
+        var reasoning: [String] = []
         var calls: [JSONValue] = []
         for block in content {
             switch block {
@@ -161,6 +162,8 @@ struct ChatCompletionsRequestTranslator {
                 open.append((id, name))
             case .other("server_tool_use", _), .other("web_search_tool_result", _):
                 events.append(TranslationEvent(.contentDropped, "web search history"))
+            case .thinking(let thinking, _) where !thinking.isEmpty:
+                reasoning.append(thinking)
             case .text, .thinking, .redactedThinking:
                 continue
             case .other(let type, _):
@@ -173,6 +176,10 @@ struct ChatCompletionsRequestTranslator {
         var message: JSONObject = ["role": .string("assistant")]
         message["content"] = texts.isEmpty ? .null : .string(texts.joined(separator: "\n\n"))
         if !calls.isEmpty { message["tool_calls"] = .array(calls) }
+        if let field = self.dialect.reasoningEcho, !reasoning.isEmpty || !calls.isEmpty {
+            // Calls whose reasoning is not known (an earlier turn on another model) still carry the field.
+            message[field] = .string(reasoning.joined(separator: "\n\n"))
+        }
         return .object(message)
     }
 
