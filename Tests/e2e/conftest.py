@@ -80,6 +80,12 @@ class Gateway:
         return code
 
 
+def fetch(url: str):
+    """GET `url` and decode its JSON body (the fakes' /_fake/… inspection routes)."""
+    with urllib.request.urlopen(url) as response:
+        return json.load(response)
+
+
 def start_fake(kind: str, key: str):
     """A fake upstream from SwitchboardTesting, as a process; yields its base URL."""
     process = subprocess.Popen(

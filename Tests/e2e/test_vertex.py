@@ -12,7 +12,7 @@ import urllib.request
 import anthropic
 import pytest
 
-from conftest import BIN_DIR, CLIENT, MASTER_KEY, ROOT, SERVER, FakeVertex, Gateway, service_account_key
+from conftest import BIN_DIR, CLIENT, MASTER_KEY, ROOT, SERVER, FakeVertex, Gateway, fetch, service_account_key
 from test_claude_code import run_claude
 
 PROJECT = "e2e-vertex-project"
@@ -49,11 +49,6 @@ general_settings:
     running = Gateway(config, tmp_path_factory.mktemp("vertex-gateway"), env=env)
     yield running
     assert running.stop() == 0
-
-
-def fetch(url: str):
-    with urllib.request.urlopen(url) as response:
-        return json.load(response)
 
 
 def read_tool_loop(gateway, model: str, text: str, tmp_path) -> str:
