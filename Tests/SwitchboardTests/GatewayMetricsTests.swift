@@ -229,4 +229,38 @@ struct GatewayMetricsTests {
         #expect(abs(sonnet.cost(of: mixed) - expected) < 1e-15)
         #expect(throws: ConfigurationError.self) { try PriceTable(yaml: "m: {input: 1}") }
     }
+
+    @Test("prices: OpenAI-compatible models, found by the id after the provider prefix, cache reads at their price")
+    func openAICompatiblePrices() throws {
+        let table = try PriceTable(yaml: String(contentsOfFile: #filePath.replacingOccurrences(of: "Tests/SwitchboardTests/GatewayMetricsTests.swift", with: "config/prices.yaml"), encoding: .utf8))
+        // What the pricing stage looks up is the deployment's upstream model: the id after the first `/`.
+        let yaml = """
+            model_list:
+              - {model_name: a, litellm_params: {model: openai/gpt-4.1-2025-04-14, api_key: k}}
+              - {model_name: b, litellm_params: {model: deepseek/deepseek-chat, api_key: k}}
+              - {model_name: c, litellm_params: {model: groq/openai/gpt-oss-120b, api_key: k}}
+            """
+        let models = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration.deployments.map(\.upstreamModel)
+        #expect(models == ["gpt-4.1-2025-04-14", "deepseek-chat", "openai/gpt-oss-120b"])
+
+        // OpenAI's usage maps to uncached input, cache reads and output (reasoning included).
+        let gpt = try #require(table.price(for: models[0]), "a dated OpenAI id finds its undated entry")
+        let openAIUsage = AnthropicUsage(inputTokens: 2_000, outputTokens: 500, cacheReadInputTokens: 8_000)
+        let openAIExpected: Double = (2_000.0 * 2 + 500.0 * 8 + 8_000.0 * 0.5) / 1_000_000
+        #expect(abs(gpt.cost(of: openAIUsage) - openAIExpected) < 1e-15)
+
+        // DeepSeek bills cache hits (prompt_cache_hit_tokens) at a tenth of the input price.
+        let deepseek = try #require(table.price(for: models[1]))
+        #expect(deepseek.cachedInput == 0.028)
+        let deepseekUsage = AnthropicUsage(inputTokens: 1_000, outputTokens: 100, cacheReadInputTokens: 9_000)
+        let deepseekExpected: Double = (1_000.0 * 0.28 + 100.0 * 0.42 + 9_000.0 * 0.028) / 1_000_000
+        #expect(abs(deepseek.cost(of: deepseekUsage) - deepseekExpected) < 1e-15)
+
+        #expect(table.price(for: models[2]) == PriceTable.Price(input: 0.15, output: 0.6, cachedInput: 0.075))
+        // A sibling priced differently has its own entry rather than its prefix's price.
+        #expect(table.price(for: "o3-pro")?.input == 20)
+        #expect(table.price(for: "o3-2025-04-16")?.input == 2)
+        #expect(table.price(for: "grok-4-fast-reasoning")?.input == 0.2)
+        #expect(table.price(for: "grok-4-0709")?.input == 3)
+    }
 }
