@@ -21,6 +21,9 @@ struct ChatCompletionsDialect: Sendable {
     let toolCallIDs: ToolCallIDs.Style
     /// OpenAI and Azure take PDFs as `file` parts; the other services take no files at all.
     let takesFileParts: Bool
+    /// The assistant-message field the model's earlier reasoning goes back in: DeepSeek's thinking models
+    /// refuse a tool loop whose calls come back without their `reasoning_content`. Nil: reasoning stays behind.
+    let reasoningEcho: String?
     /// OpenAI and Azure want reasoning models' instructions in a `developer` message, their limit in
     /// `max_completion_tokens`, and refuse sampling parameters on them.
     let followsOpenAIReasoningRules: Bool
