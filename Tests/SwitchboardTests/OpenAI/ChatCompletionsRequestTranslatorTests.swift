@@ -83,6 +83,17 @@ struct ChatCompletionsRequestTranslatorTests {
         #expect(translated.events.filter(\.kind.isError).isEmpty)
     }
 
+    @Test("a system reminder after the prompt joins the prompt's message: user and assistant alternate")
+    func consecutiveUserTurns() throws {
+        let translated = try self.translate("""
+            {"model":"m","max_tokens":10,"messages":[
+              {"role":"user","content":"fake:parallel Read"},{"role":"system","content":"an environment reminder"}]}
+            """)
+        #expect(translated.roles == ["user"])
+        let parts = translated.messages[0]["content"] as? [[String: Any]] ?? []
+        #expect(parts.compactMap { $0["text"] as? String } == ["fake:parallel Read", "<system-reminder>\nan environment reminder\n</system-reminder>"])
+    }
+
     @Test("DeepSeek gets each call's reasoning back in reasoning_content, which its thinking models require; others do not")
     func reasoningEcho() throws {
         let json = """

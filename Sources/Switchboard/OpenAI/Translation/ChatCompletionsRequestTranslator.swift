@@ -116,7 +116,7 @@ struct ChatCompletionsRequestTranslator {
                 output += results
                 self.answerOpenCalls(&open, into: &output, events: &events)
                 let content = resultMedia + parts
-                if !content.isEmpty { output.append(Self.userMessage(content)) }
+                if !content.isEmpty { Self.appendUser(content, to: &output) }
             }
         }
         self.answerOpenCalls(&open, into: &output, events: &events)
@@ -268,6 +268,22 @@ struct ChatCompletionsRequestTranslator {
 
     private static func toolMessage(id: String, text: String) -> JSONValue {
         .object(["role": .string("tool"), "tool_call_id": .string(id), "content": .string(text)])
+    }
+
+    /// Consecutive user turns (Claude Code's mid-conversation system reminder after the prompt) become one
+    /// message: many servers' chat templates require user and assistant to alternate.
+    private static func appendUser(_ parts: [JSONValue], to output: inout [JSONValue]) {
+        guard let last = output.last, last["role"]?.stringValue == "user" else {
+            output.append(Self.userMessage(parts))
+            return
+        }
+        let earlier: [JSONValue] =
+            switch last["content"] {
+            case .string(let text)?: [.object(["type": .string("text"), "text": .string(text)])]
+            case .array(let items)?: items
+            default: []
+            }
+        output[output.count - 1] = Self.userMessage(earlier + parts)
     }
 
     /// One text part goes as a plain string, which every server takes.
