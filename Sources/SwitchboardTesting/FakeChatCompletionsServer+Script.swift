@@ -37,6 +37,7 @@ extension FakeChatCompletionsServer {
     /// | `parallel NAME` | two calls, `{"n":1}` and `{"n":2}`, one after the other |
     /// | `interleaved NAME` | two calls whose argument fragments alternate between index 0 and 1 |
     /// | `chain NAME` | a call with `{"step":1}`, and after its result one with `{"step":2}` |
+    /// | `parallel`/`interleaved`/`chain NAME {"each":[{…},{…}]}` | the same, with these two arguments objects |
     /// | `bad-args NAME` | a call whose arguments are not JSON |
     /// | `reasoning` | DeepSeek's `reasoning_content` before the text |
     /// | `reasoning-field` | vLLM's and OpenRouter's `reasoning` before the text |
@@ -64,7 +65,7 @@ extension FakeChatCompletionsServer {
         if !results.isEmpty {
             let steps = messages[((promptIndex ?? -1) + 1)...].filter { $0["tool_calls"] is [Any] }.count
             if directive?.name == "chain", let name = directive?.firstWord, steps == 1 {
-                return .calls([(name, #"{"step":2}"#)])
+                return .calls([(name, self.pair(directive!, #"{"step":1}"#, #"{"step":2}"#).1)])
             }
             return .text("fake-openai got \(results.count) tool results: \(results.joined(separator: " "))")
         }
@@ -79,17 +80,15 @@ extension FakeChatCompletionsServer {
         case "whole-args" where name != nil:
             return .calls([(name!, arguments)], arguments: .whole)
         case "parallel" where name != nil:
-            return .calls([(name!, #"{"n":1}"#), (name!, #"{"n":2}"#)])
+            let (first, second) = self.pair(directive, #"{"n":1}"#, #"{"n":2}"#)
+            return .calls([(name!, first), (name!, second)])
         case "interleaved" where name != nil:
-            return .calls(
-                [
-                    (name!, #"{"n":1,"note":"the first of two calls"}"#),
-                    (name!, #"{"n":2,"note":"the second of two calls"}"#),
-                ],
-                arguments: .interleaved
+            let (first, second) = self.pair(
+                directive, #"{"n":1,"note":"the first of two calls"}"#, #"{"n":2,"note":"the second of two calls"}"#
             )
+            return .calls([(name!, first), (name!, second)], arguments: .interleaved)
         case "chain" where name != nil:
-            return .calls([(name!, #"{"step":1}"#)])
+            return .calls([(name!, self.pair(directive, #"{"step":1}"#, #"{"step":2}"#).0)])
         case "bad-args" where name != nil:
             return .calls([(name!, #"{"path": "/tmp/fake", "oops"#)])
         case "reasoning", "reasoning-field":
@@ -138,6 +137,12 @@ extension FakeChatCompletionsServer {
             // fake:text, a call directive without a name, and anything unknown: the plain answer.
             return .text(heard)
         }
+    }
+
+    /// The two arguments objects of a two-call directive: its `{"each": [first, second]}`, else the defaults.
+    private static func pair(_ directive: FakeDirective, _ first: String, _ second: String) -> (String, String) {
+        guard let each = directive.jsonObject?["each"] as? [[String: Any]], each.count == 2 else { return (first, second) }
+        return (serialize(each[0]), serialize(each[1]))
     }
 
     private static func role(_ message: [String: Any]) -> String? {

@@ -186,21 +186,32 @@ def test_claude_code_reads_a_file(gateway, fake_openai, model, tmp_path):
 @pytest.mark.parametrize("model", CLAUDE_ROUTES)
 def test_claude_code_answers_parallel_calls(gateway, fake_openai, model, directive, tmp_path):
     """Two Read calls in one answer (one after the other, or with their argument fragments alternating): Claude
-    Code runs both and answers each id. The fake's arguments ({"n": 1}, {"n": 2}) are not Read's, so each result
-    is Claude Code's validation error — a tool_result all the same."""
-    output, requests = claude_tool_loop(gateway, fake_openai, model, f"fake:{directive} Read", tmp_path)
+    Code reads both files and answers each id with its own file."""
+    files = [tmp_path / "first.txt", tmp_path / "second.txt"]
+    for path, text in zip(files, ["alpha contents\n", "beta contents\n"]):
+        path.write_text(text)
+    each = {"each": [{"file_path": str(path)} for path in files]}
+    output, requests = claude_tool_loop(gateway, fake_openai, model, f"fake:{directive} Read " + json.dumps(each), tmp_path)
     assert output["result"].startswith("fake-openai got 2 tool results:"), output["result"]
     assert len(requests) == 2
     (turn,) = assert_every_call_answered(requests)
     assert len(turn) == 2
-    calls = requests[-1]["body"]["messages"][-3]["tool_calls"]
-    assert [json.loads(call["function"]["arguments"])["n"] for call in calls] == [1, 2]
+    messages = requests[-1]["body"]["messages"]
+    calls = messages[-3]["tool_calls"]
+    assert [json.loads(call["function"]["arguments"]) for call in calls] == each["each"]
     assert [call["function"]["name"] for call in calls] == ["Read", "Read"]
+    answers = {message["tool_call_id"]: message["content"] for message in messages[-2:]}
+    assert "alpha contents" in answers[calls[0]["id"]] and "beta contents" in answers[calls[1]["id"]]
 
 
 @pytest.mark.parametrize("model", CLAUDE_ROUTES)
 def test_claude_code_follows_a_two_step_chain(gateway, fake_openai, model, tmp_path):
-    output, requests = claude_tool_loop(gateway, fake_openai, model, "fake:chain Read", tmp_path)
+    """A Read, and after its result a second Read: two model steps, each answered with its own file."""
+    files = [tmp_path / "step1.txt", tmp_path / "step2.txt"]
+    for index, path in enumerate(files, 1):
+        path.write_text(f"step {index} contents\n")
+    each = {"each": [{"file_path": str(path)} for path in files]}
+    output, requests = claude_tool_loop(gateway, fake_openai, model, "fake:chain Read " + json.dumps(each), tmp_path)
     assert output["result"].startswith("fake-openai got 1 tool results:"), output["result"]
     assert output["num_turns"] >= 3
     assert len(requests) == 3, "the prompt, the first result, the second result"
@@ -211,7 +222,9 @@ def test_claude_code_follows_a_two_step_chain(gateway, fake_openai, model, tmp_p
         for message in requests[-1]["body"]["messages"]
         if message["role"] == "assistant" and message.get("tool_calls")
     ]
-    assert steps == [{"step": 1}, {"step": 2}]
+    assert steps == each["each"]
+    tool_messages = [m["content"] for m in requests[-1]["body"]["messages"] if m["role"] == "tool"]
+    assert "step 1 contents" in tool_messages[0] and "step 2 contents" in tool_messages[1]
 
 
 def test_claude_code_shows_deepseek_reasoning_as_thinking(gateway, fake_openai, tmp_path):
