@@ -1,10 +1,12 @@
-"""Switchboard beside LiteLLM against nginx playing a fake Gemini, driven by wrk, on loopback.
+"""Switchboard beside LiteLLM against nginx playing a fake Gemini and a fake OpenAI-compatible server, driven
+by wrk, on loopback.
 
     make bench          # full run: release build, LiteLLM from PyPI, table into docs/performance.md
     make bench-smoke    # seconds: debug build, no LiteLLM, nothing written (part of make test)
 
 Prints one table: p50 / p99 latency, latency added over direct nginx, requests per second and peak
-RSS per target, and the Switchboard/LiteLLM ratios; then a memory run of concurrent slow streams.
+RSS per target, for each route (gemini/ and openai/ on the same requests), and the Switchboard/LiteLLM
+ratios; then a memory run of concurrent slow streams.
 """
 
 import argparse
@@ -48,25 +50,59 @@ def wait_for(url, process, timeout=60, headers=None):
     raise RuntimeError(f"{url} never answered")
 
 
-def rss_kb(pid, field="VmRSS"):
-    """RSS (or the peak, VmHWM) of a process and its children, in KiB."""
-    total = 0
+def process_tree(pid):
+    """A process and its children (LiteLLM's workers), recursively."""
+    found = []
     pids = [pid]
     while pids:
         current = pids.pop()
+        found.append(current)
+        try:
+            for task in pathlib.Path(f"/proc/{current}/task").iterdir():
+                pids.extend(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+def rss_kb(pid, field="VmRSS"):
+    """RSS (or the peak, VmHWM) of a process and its children, in KiB."""
+    total = 0
+    for current in process_tree(pid):
         try:
             status = pathlib.Path(f"/proc/{current}/status").read_text()
             total += int(re.search(rf"{field}:\s+(\d+)", status).group(1))
-            for task in pathlib.Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pids.extend(int(child) for child in children)
         except (OSError, AttributeError):
             pass
     return total
 
 
+def reset_peak(pid):
+    """Sets the peak RSS (VmHWM) of a process and its children to their current RSS (Linux's clear_refs 5),
+    so the next peak read is the peak of what ran in between. Returns False where the kernel refuses."""
+    try:
+        for current in process_tree(pid):
+            pathlib.Path(f"/proc/{current}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+# The routes measured on the same requests: the model each asks for (streaming or not) and, for the direct
+# run, nginx's path. nginx answers by path alone, so an openai/ route's streams go to a base of their own.
+ROUTES = {
+    "gemini": {"models": {False: "bench", True: "bench"},
+               "direct": {False: "/v1beta/models/gemini-2.5-flash:generateContent",
+                          True: "/v1beta/models/gemini-2.5-flash:streamGenerateContent"}},
+    "openai": {"models": {False: "bench-openai", True: "bench-openai-stream"},
+               "direct": {False: "/json/v1/chat/completions", True: "/sse/v1/chat/completions"}},
+}
+CANNED_TEXT = "The lookup now uses a default"
+
+
 class Stack:
-    """nginx as the fake Gemini, Switchboard and (optionally) LiteLLM, all on 127.0.0.1."""
+    """nginx as the fake Gemini and the fake Chat Completions server, Switchboard and (optionally) LiteLLM, all on
+    127.0.0.1."""
 
     def __init__(self, workdir, switchboard_bin, litellm_bin):
         self.workdir = workdir
@@ -95,19 +131,30 @@ http {{
         listen 127.0.0.1:{self.nginx_port};
         location ~ :streamGenerateContent$ {{ default_type text/event-stream; return 200 '{bodies.GEMINI_SSE}'; }}
         location ~ :generateContent$ {{ default_type application/json; return 200 '{bodies.GEMINI_JSON}'; }}
+        location = /json/v1/chat/completions {{ default_type application/json; return 200 '{bodies.OPENAI_JSON}'; }}
+        location = /sse/v1/chat/completions {{ default_type text/event-stream; return 200 '{bodies.OPENAI_SSE}'; }}
         location / {{ default_type application/json; return 200 '{bodies.GEMINI_JSON}'; }}
     }}
 }}
 """)
         self.nginx = self.start(["/usr/sbin/nginx", "-c", str(config), "-p", str(workdir), "-e", "stderr"])
         self.gemini_base = f"http://127.0.0.1:{self.nginx_port}/v1beta"
+        # openai/gpt-4.1 with api_base at nginx: non-streaming requests to one base, streams to the other.
+        openai_json = f"http://127.0.0.1:{self.nginx_port}/json/v1"
+        openai_sse = f"http://127.0.0.1:{self.nginx_port}/sse/v1"
+        openai_routes = f"""
+  - model_name: bench-openai
+    litellm_params: {{model: openai/gpt-4.1, api_key: k, api_base: "{openai_json}"}}
+  - model_name: bench-openai-stream
+    litellm_params: {{model: openai/gpt-4.1, api_key: k, api_base: "{openai_sse}"}}
+"""
 
         self.switchboard_port = free_port()
         sb_config = workdir / "switchboard.yaml"
         sb_config.write_text(f"""
 model_list:
   - model_name: bench
-    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: k, api_base: "{self.gemini_base}"}}
+    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: k, api_base: "{self.gemini_base}"}}{openai_routes.rstrip()}
   - model_name: slow-stream
     litellm_params: {{model: mock/slow, mock_chunk_chars: 1, mock_delay_ms: 40}}
 general_settings:
@@ -126,11 +173,13 @@ switchboard:
         if litellm_bin:
             self.litellm_port = free_port()
             ll_config = workdir / "litellm.yaml"
+            # LiteLLM 1.83 sends /v1/messages for openai/ models to OpenAI's Responses API unless told to use Chat
+            # Completions, which both gateways are measured on here.
             ll_config.write_text(f"""
 model_list:
   - model_name: bench
-    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: k, api_base: "{self.gemini_base}"}}
-litellm_settings: {{drop_params: true}}
+    litellm_params: {{model: gemini/gemini-2.5-flash, api_key: k, api_base: "{self.gemini_base}"}}{openai_routes.rstrip()}
+litellm_settings: {{drop_params: true, use_chat_completions_url_for_anthropic_messages: true}}
 general_settings: {{master_key: {KEY}}}
 """)
             env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "DISABLE_SCHEMA_UPDATE": "true"}
@@ -144,8 +193,8 @@ general_settings: {{master_key: {KEY}}}
         self.processes.append(process)
         return process
 
-    def targets(self):
-        targets = [("direct", f"http://127.0.0.1:{self.nginx_port}/v1beta/models/gemini-2.5-flash:generateContent", None),
+    def targets(self, route, stream):
+        targets = [("direct", f"http://127.0.0.1:{self.nginx_port}{ROUTES[route]['direct'][stream]}", None),
                    ("switchboard", f"http://127.0.0.1:{self.switchboard_port}/v1/messages", self.switchboard)]
         if self.litellm:
             targets.append(("litellm", f"http://127.0.0.1:{self.litellm_port}/v1/messages", self.litellm))
@@ -183,6 +232,18 @@ def wrk(url, body_file, concurrency, duration):
         raise RuntimeError(f"wrk failed for {url}:\n{result.stdout}\n{result.stderr}")
     return {"p50": latencies["50"], "p99": latencies.get("99", float("nan")), "rps": float(rate.group(1)),
             "errors": int(errors.group(1)) if errors else 0}
+
+
+def check_answer(name, url, body, stream):
+    """One request before the timed runs: the gateway must answer with the canned text, whole, so that wrk
+    times answers and not errors (an error inside a 200 stream would pass wrk's status check)."""
+    request = urllib.request.Request(url, data=body, headers={"content-type": "application/json", "x-api-key": KEY,
+                                                              "anthropic-version": "2023-06-01"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        text = response.read().decode()
+    complete = "event: message_stop" in text and "event: error" not in text if stream else '"stop_reason"' in text
+    if CANNED_TEXT not in text or not complete:
+        raise RuntimeError(f"{name} did not answer {url} with the canned text (stream={stream}):\n{text[:2000]}")
 
 
 async def slow_streams(port, count):
@@ -224,28 +285,40 @@ def main():
     stack = Stack(workdir, args.switchboard, None if args.smoke else args.litellm)
     try:
         rows = []
-        for size in ["large", "tiny"]:
-            for stream in [False, True]:
-                body_file = workdir / f"{size}-{stream}.json"
-                body_file.write_text(json.dumps(getattr(bodies, size)("bench", stream)))
-                for concurrency in concurrencies:
-                    direct = None
-                    for name, url, process in stack.targets():
-                        result = wrk(url, body_file, concurrency, duration)
-                        if name == "direct":
-                            direct = result
-                        rows.append({"size": size, "stream": stream, "c": concurrency, "target": name, **result,
-                                     "added": result["p50"] - direct["p50"],
-                                     "peak_mb": rss_kb(process.pid, "VmHWM") / 1024 if process else None})
+        whole_run_peak_kb = rss_kb(stack.switchboard.pid, "VmHWM")
+        for route in ROUTES:
+            for size in ["large", "tiny"]:
+                for stream in [False, True]:
+                    body_file = workdir / f"{route}-{size}-{stream}.json"
+                    body_file.write_text(json.dumps(getattr(bodies, size)(ROUTES[route]["models"][stream], stream)))
+                    for name, url, process in stack.targets(route, stream):
+                        if process:
+                            check_answer(name, url, body_file.read_bytes(), stream)
+                    for concurrency in concurrencies:
+                        direct = None
+                        for name, url, process in stack.targets(route, stream):
+                            # Each row's peak RSS is the peak during its own run, where the kernel allows the reset.
+                            if process:
+                                whole_run_peak_kb = max(whole_run_peak_kb, rss_kb(stack.switchboard.pid, "VmHWM"))
+                                reset_peak(process.pid)
+                            result = wrk(url, body_file, concurrency, duration)
+                            if name == "direct":
+                                direct = result
+                            rows.append({"route": route, "size": size, "stream": stream, "c": concurrency, "target": name,
+                                         **result, "added": result["p50"] - direct["p50"],
+                                         "peak_mb": rss_kb(process.pid, "VmHWM") / 1024 if process else None})
         print_table(rows)
-        peak_before = rss_kb(stack.switchboard.pid, "VmHWM")
+        whole_run_peak_kb = max(whole_run_peak_kb, rss_kb(stack.switchboard.pid, "VmHWM"))
+        reset_peak(stack.switchboard.pid)
         started = time.monotonic()
         completed = asyncio.run(slow_streams(stack.switchboard_port, streams))
+        streams_peak_kb = rss_kb(stack.switchboard.pid, "VmHWM")
         memory = {"streams": streams, "completed": completed, "seconds": time.monotonic() - started,
-                  "peak_mb": max(peak_before, rss_kb(stack.switchboard.pid, "VmHWM")) / 1024,
+                  "streams_peak_mb": streams_peak_kb / 1024, "peak_mb": max(whole_run_peak_kb, streams_peak_kb) / 1024,
                   "idle_mb": stack.switchboard_idle_kb / 1024}
         print(f"\nmemory run: {completed}/{streams} slow streams completed in {memory['seconds']:.1f} s; "
-              f"Switchboard idle RSS {memory['idle_mb']:.1f} MB, peak RSS {memory['peak_mb']:.1f} MB")
+              f"Switchboard idle RSS {memory['idle_mb']:.1f} MB, peak RSS {memory['streams_peak_mb']:.1f} MB during the "
+              f"streams, {memory['peak_mb']:.1f} MB over the whole run")
         failures = [row for row in rows if row["errors"]]
         if completed != streams or failures:
             print(f"FAILED: {len(failures)} runs with non-2xx answers; {streams - completed} streams incomplete")
@@ -257,19 +330,25 @@ def main():
     return 0
 
 
+def groups(rows):
+    """The rows by (route, request, stream, c), in the order they ran."""
+    keys = list(dict.fromkeys((r["route"], r["size"], r["stream"], r["c"]) for r in rows))
+    return [(key, {r["target"]: r for r in rows if (r["route"], r["size"], r["stream"], r["c"]) == key}) for key in keys]
+
+
 def print_table(rows):
-    header = f"{'request':<7} {'stream':<6} {'c':>3} {'target':<12} {'p50 ms':>8} {'p99 ms':>8} {'added ms':>9} {'req/s':>9} {'peak MB':>8}"
+    header = (f"{'route':<6} {'request':<7} {'stream':<6} {'c':>3} {'target':<12} {'p50 ms':>8} {'p99 ms':>8} {'added ms':>9} "
+              f"{'req/s':>9} {'peak MB':>8}")
     print(header)
     print("-" * len(header))
     for row in rows:
         peak = f"{row['peak_mb']:.1f}" if row["peak_mb"] else "-"
-        print(f"{row['size']:<7} {str(row['stream']).lower():<6} {row['c']:>3} {row['target']:<12} {row['p50']:>8.3f} "
-              f"{row['p99']:>8.3f} {row['added']:>9.3f} {row['rps']:>9.0f} {peak:>8}")
-    for key in sorted({(r["size"], r["stream"], r["c"]) for r in rows}):
-        group = {r["target"]: r for r in rows if (r["size"], r["stream"], r["c"]) == key}
+        print(f"{row['route']:<6} {row['size']:<7} {str(row['stream']).lower():<6} {row['c']:>3} {row['target']:<12} "
+              f"{row['p50']:>8.3f} {row['p99']:>8.3f} {row['added']:>9.3f} {row['rps']:>9.0f} {peak:>8}")
+    for key, group in groups(rows):
         if "litellm" in group:
             ratio = group["switchboard"]["rps"] / max(group["litellm"]["rps"], 1e-9)
-            print(f"  {key[0]} stream={str(key[1]).lower()} c={key[2]}: Switchboard/LiteLLM throughput {ratio:.1f}x")
+            print(f"  {key[0]} {key[1]} stream={str(key[2]).lower()} c={key[3]}: Switchboard/LiteLLM throughput {ratio:.1f}x")
 
 
 def write_markdown(path, rows, memory, stack):
@@ -286,25 +365,28 @@ def write_markdown(path, rows, memory, stack):
         f"Latest `make bench`, {datetime.date.today().isoformat()}: {os.cpu_count()} cores ({cpu}), {platform.platform()}; "
         f"{version(['swift', '--version'])}; {version(['/usr/sbin/nginx', '-v'])}; "
         f"{version(['wrk', '--version']) or 'wrk (Debian)'}; LiteLLM {LITELLM_VERSION}.", "",
-        "nginx plays Gemini on loopback with canned answers; `direct` is wrk against nginx itself, the floor. "
-        "Each row is one wrk run; `added` is p50 minus direct's p50 for the same request and concurrency. "
+        "nginx plays two upstreams on loopback with canned answers: Gemini (route `gemini`: "
+        "`gemini/gemini-2.5-flash`) and an OpenAI-compatible server (route `openai`: `openai/gpt-4.1` with `api_base`, "
+        "Chat Completions JSON, or SSE with a usage chunk and `[DONE]`). Switchboard and LiteLLM get the same "
+        "Anthropic requests on both routes. `direct` is wrk against nginx itself, the floor. "
+        "Each row is one wrk run; `added` is p50 minus direct's p50 for the same route, request and concurrency; "
+        "peak RSS is the gateway's peak during that run (VmHWM, reset before it). "
         "The large request is a Claude-Code-sized body (≈85 KB: long system prompt, 12 tools, 12 tool turns).", "",
-        "| request | stream | c | target | p50 ms | p99 ms | added ms | req/s | peak RSS MB |",
-        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| route | request | stream | c | target | p50 ms | p99 ms | added ms | req/s | peak RSS MB |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         peak = f"{row['peak_mb']:.1f}" if row["peak_mb"] else "-"
-        lines.append(f"| {row['size']} | {str(row['stream']).lower()} | {row['c']} | {row['target']} | {row['p50']:.3f} | "
-                     f"{row['p99']:.3f} | {row['added']:.3f} | {row['rps']:.0f} | {peak} |")
+        lines.append(f"| {row['route']} | {row['size']} | {str(row['stream']).lower()} | {row['c']} | {row['target']} | "
+                     f"{row['p50']:.3f} | {row['p99']:.3f} | {row['added']:.3f} | {row['rps']:.0f} | {peak} |")
     lines += ["", "Switchboard/LiteLLM throughput:", ""]
-    for key in sorted({(r["size"], r["stream"], r["c"]) for r in rows}):
-        group = {r["target"]: r for r in rows if (r["size"], r["stream"], r["c"]) == key}
+    for key, group in groups(rows):
         if "litellm" in group:
-            lines.append(f"- {key[0]}, stream {str(key[1]).lower()}, c={key[2]}: "
+            lines.append(f"- {key[0]}, {key[1]}, stream {str(key[2]).lower()}, c={key[3]}: "
                          f"{group['switchboard']['rps'] / max(group['litellm']['rps'], 1e-9):.1f}×")
     lines += ["", f"Memory run: {memory['completed']}/{memory['streams']} concurrent slow streams (mock, 40 ms per character) "
               f"completed in {memory['seconds']:.1f} s; Switchboard RSS {memory['idle_mb']:.1f} MB idle, "
-              f"{memory['peak_mb']:.1f} MB peak over the whole run.", ""]
+              f"{memory['streams_peak_mb']:.1f} MB peak during the streams, {memory['peak_mb']:.1f} MB peak over the whole run.", ""]
     # Notes written by people (budgets, profiles, before/after) follow the marker and are kept.
     marker = "<!-- notes: kept across runs -->"
     notes = path.read_text().split(marker, 1)[1] if path.exists() and marker in path.read_text() else "\n"

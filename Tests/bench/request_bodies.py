@@ -95,3 +95,37 @@ GEMINI_SSE = "".join(
          "usageMetadata": {"promptTokenCount": 22000, "candidatesTokenCount": 20, "totalTokenCount": 22020}},
     ]
 )
+
+# nginx's canned Chat Completions answers (openai/ routes), as OpenAI sends them: one completion, or
+# chunks with the role first, `usage: null` until a last chunk with no choices carries it, then [DONE].
+_OPENAI_ID = {"id": "chatcmpl-bench", "created": 1767225600, "model": "gpt-4.1-2025-04-14", "system_fingerprint": "fp_bench"}
+_OPENAI_USAGE = {"prompt_tokens": 22000, "completion_tokens": 20, "total_tokens": 22020,
+                 "prompt_tokens_details": {"cached_tokens": 16000, "audio_tokens": 0},
+                 "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                               "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
+OPENAI_JSON = json.dumps({
+    **_OPENAI_ID, "object": "chat.completion",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "The lookup now uses a default and the tests pass. " * 4,
+                                         "refusal": None, "annotations": []},
+                 "logprobs": None, "finish_reason": "stop"}],
+    "usage": {**_OPENAI_USAGE, "completion_tokens": 50, "total_tokens": 22050},
+    "service_tier": "default",
+})
+
+
+def _openai_chunk(delta, finish_reason=None):
+    return {**_OPENAI_ID, "object": "chat.completion.chunk", "service_tier": "default",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}], "usage": None}
+
+
+OPENAI_SSE = "".join(
+    "data: " + json.dumps(chunk) + "\n\n"
+    for chunk in [
+        _openai_chunk({"role": "assistant", "content": "", "refusal": None}),
+        _openai_chunk({"content": "The lookup now uses a default"}),
+        _openai_chunk({"content": " and the tests pass."}),
+        _openai_chunk({"content": " Done."}),
+        _openai_chunk({}, "stop"),
+        {**_OPENAI_ID, "object": "chat.completion.chunk", "service_tier": "default", "choices": [], "usage": _OPENAI_USAGE},
+    ]
+) + "data: [DONE]\n\n"
