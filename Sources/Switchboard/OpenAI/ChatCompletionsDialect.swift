@@ -77,7 +77,7 @@ struct ChatCompletionsDialect: Sendable {
         case .mistral:
             ChatCompletionsDialect(
                 .mistral, base: "https://api.mistral.ai/v1", baseVariables: ["MISTRAL_AZURE_API_BASE"],
-                keyVariables: ["MISTRAL_API_KEY"], genAI: "mistral_ai", toolCallIDs: .nineAlphanumerics
+                keyVariables: ["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"], genAI: "mistral_ai", toolCallIDs: .nineAlphanumerics
             )
         case .groq:
             ChatCompletionsDialect(
@@ -96,14 +96,16 @@ struct ChatCompletionsDialect: Sendable {
             )
         case .togetherAI:
             ChatCompletionsDialect(
-                .togetherAI, base: "https://api.together.ai/v1", baseVariables: ["TOGETHERAI_API_BASE"],
-                keyVariables: ["TOGETHERAI_API_KEY", "TOGETHER_API_KEY", "TOGETHER_AI_TOKEN"], genAI: "together_ai"
+                .togetherAI, base: "https://api.together.xyz/v1", baseVariables: ["TOGETHER_AI_API_BASE", "TOGETHERAI_API_BASE"],
+                keyVariables: ["TOGETHERAI_API_KEY", "TOGETHER_API_KEY", "TOGETHER_AI_API_KEY", "TOGETHER_AI_TOKEN"],
+                genAI: "together_ai"
             )
         case .fireworksAI:
             ChatCompletionsDialect(
                 .fireworksAI, base: "https://api.fireworks.ai/inference/v1",
                 baseVariables: ["FIREWORKS_API_BASE", "FIREWORKS_AI_API_BASE"],
-                keyVariables: ["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY"], genAI: "fireworks_ai"
+                keyVariables: ["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY", "FIREWORKS_AI_TOKEN"],
+                genAI: "fireworks_ai"
             )
         case .cerebras:
             ChatCompletionsDialect(

@@ -25,10 +25,11 @@ struct ChatCompletionsConfigurationTests {
             ("openai/gpt-4.1", "OPENAI_API_KEY", "https://api.openai.com/v1/chat/completions"),
             ("deepseek/deepseek-chat", "DEEPSEEK_API_KEY", "https://api.deepseek.com/beta/chat/completions"),
             ("mistral/mistral-large-latest", "MISTRAL_API_KEY", "https://api.mistral.ai/v1/chat/completions"),
+            ("fireworks_ai/accounts/fireworks/models/qwen3-coder", "FIREWORKS_AI_TOKEN", "https://api.fireworks.ai/inference/v1/chat/completions"),
             ("groq/llama-3.3-70b-versatile", "GROQ_API_KEY", "https://api.groq.com/openai/v1/chat/completions"),
             ("openrouter/anthropic/claude-3.5-haiku", "OPENROUTER_API_KEY", "https://openrouter.ai/api/v1/chat/completions"),
             ("xai/grok-4", "XAI_API_KEY", "https://api.x.ai/v1/chat/completions"),
-            ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "TOGETHERAI_API_KEY", "https://api.together.ai/v1/chat/completions"),
+            ("together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", "TOGETHER_AI_API_KEY", "https://api.together.xyz/v1/chat/completions"),
             ("fireworks_ai/accounts/fireworks/models/kimi-k2", "FIREWORKS_API_KEY", "https://api.fireworks.ai/inference/v1/chat/completions"),
             ("cerebras/llama3.1-8b", "CEREBRAS_API_KEY", "https://api.cerebras.ai/v1/chat/completions"),
         ]

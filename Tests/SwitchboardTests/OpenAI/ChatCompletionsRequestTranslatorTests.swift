@@ -249,11 +249,12 @@ struct ChatCompletionsRequestTranslatorTests {
 
     @Test(
         "thinking → reasoning_effort on LiteLLM's thresholds, only where the model takes it",
-        arguments: [(1024, "low"), (2048, "medium"), (4095, "medium"), (4096, "high"), (31999, "high")]
+        arguments: [(1024, "low"), (1999, "low"), (2000, "low"), (4999, "low"), (5000, "medium"), (9999, "medium"), (10000, "high"), (31999, "high")]
     )
     func reasoningEffort(budget: Int, effort: String) throws {
         let json = #"{"model":"m","max_tokens":40000,"thinking":{"type":"enabled","budget_tokens":\#(budget)},"messages":[{"role":"user","content":"hi"}]}"#
         #expect(try self.translate(json, model: "o4-mini").json["reasoning_effort"] as? String == effort)
+        #expect(try self.translate(json, model: "gpt-5").json["reasoning_effort"] as? String == (budget < 2000 ? "minimal" : effort))
         #expect(try self.translate(json, model: "gpt-4.1").json["reasoning_effort"] == nil)
         #expect(try self.translate(json, model: "deepseek-reasoner", provider: .deepseek).json["reasoning_effort"] == nil)
         #expect(try self.translate(json, model: "openai/gpt-oss-120b", provider: .groq, validate: false).json["reasoning_effort"] as? String == effort)

@@ -42,9 +42,9 @@ struct ChatCompletionsRequestTranslator {
         self.limits(request, into: &body, events: &events)
         try self.sampling(request, into: &body, events: &events)
         let declared = try self.tools(request, into: &body, events: &events)
-        if let effort = OpenAIModelFamily.reasoningEffort(
-            thinking: request.thinking, effort: request.outputConfig?["effort"]?.stringValue
-        ), self.family.takesReasoningEffort {
+        if self.family.takesReasoningEffort,
+            let effort = self.family.reasoningEffort(thinking: request.thinking, effort: request.outputConfig?["effort"]?.stringValue)
+        {
             body["reasoning_effort"] = .string(effort)
         }
         if let format = request.outputConfig?["format"], format["type"]?.stringValue == "json_schema" {

@@ -39,18 +39,25 @@ struct OpenAIModelFamily: Sendable {
         return nil
     }
 
-    /// The effort for Anthropic's `thinking` budget, on LiteLLM's thresholds; `output_config.effort`, when
-    /// the client set it, wins. Nil leaves the model's default.
-    static func reasoningEffort(thinking: JSONValue?, effort: String?) -> String? {
-        if let effort, ["minimal", "low", "medium", "high"].contains(effort) { return effort }
-        if effort == "max" { return "high" }
-        guard thinking?["type"]?.stringValue == "enabled" else { return nil }
-        guard case .number(let budget)? = thinking?["budget_tokens"] else { return "medium" }
-        switch budget {
-        case 4096...: return "high"
-        case 2048...: return "medium"
-        case 1024...: return "low"
-        default: return "minimal"
+    /// The effort for Anthropic's `thinking` budget, on the thresholds of LiteLLM's Anthropic adapter (what a
+    /// Claude Code user behind LiteLLM gets); `output_config.effort`, when the client set it, wins. `minimal`
+    /// goes only to gpt-5 models, the ones that take it; others get `low`. Nil leaves the model's default.
+    func reasoningEffort(thinking: JSONValue?, effort: String?) -> String? {
+        var chosen: String?
+        if let effort, ["minimal", "low", "medium", "high"].contains(effort) {
+            chosen = effort
+        } else if effort == "max" {
+            chosen = "high"
+        } else if thinking?["type"]?.stringValue == "enabled" {
+            let budget = if case .number(let budget)? = thinking?["budget_tokens"] { budget } else { 0.0 }
+            switch budget {
+            case 10_000...: chosen = "high"
+            case 5_000...: chosen = "medium"
+            case 2_000...: chosen = "low"
+            default: chosen = "minimal"
+            }
         }
+        if chosen == "minimal", !self.name.hasPrefix("gpt-5") { chosen = "low" }
+        return chosen
     }
 }
