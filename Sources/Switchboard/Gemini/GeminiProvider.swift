@@ -51,12 +51,13 @@ struct GeminiProvider: Provider {
         let declared = Set(translation.request.tools?.flatMap { $0.functionDeclarations.map(\.name) } ?? [])
         let signatures = self.signatures
         let webSearch = translation.webSearch
-        let events = GeminiEventSequence(
+        let events = TranslatedEventSequence(
+            provider: "gemini",
             first: first,
             isStreaming: streaming,
             exchange: call.exchange,
             reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: errors) },
-            makeTranslator: {
+            makeTranslation: {
                 GeminiResponseTranslator(
                     model: model, declaredTools: declared, signatures: signatures, webSearch: webSearch
                 )

@@ -39,13 +39,13 @@ struct ChatCompletionsProvider: Provider {
         let first = try await call.upstream.send(request, errors: errors)
         let declared = translation.declaredTools
         return .events(
-            ChatCompletionsEventSequence(
+            TranslatedEventSequence(
+                provider: self.dialect.provider.rawValue,
                 first: first,
                 isStreaming: streaming,
                 exchange: call.exchange,
-                errors: errors,
                 reopen: { [upstream = call.upstream] in try await upstream.send(request, errors: errors) },
-                makeTranslator: { ChatCompletionsResponseTranslator(model: model, declaredTools: declared) }
+                makeTranslation: { ChatCompletionsResponseTranslator(model: model, declaredTools: declared, errors: errors) }
             )
         )
     }

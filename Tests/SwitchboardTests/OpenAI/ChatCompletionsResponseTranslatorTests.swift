@@ -10,7 +10,7 @@ struct ChatCompletionsResponseTranslatorTests {
     func run(_ chunks: [String], tools: Set<String> = ["Read", "Bash"]) throws
         -> (events: [AnthropicEvent], translator: ChatCompletionsResponseTranslator)
     {
-        var translator = ChatCompletionsResponseTranslator(model: "gpt-x", declaredTools: tools)
+        var translator = ChatCompletionsResponseTranslator(model: "gpt-x", declaredTools: tools, errors: .init(provider: "openai"))
         var events: [AnthropicEvent] = []
         for chunk in chunks {
             events += translator.consume(try ChatCompletionsChunk(json: JSONValue.parse(chunk)))
@@ -91,13 +91,15 @@ struct ChatCompletionsResponseTranslatorTests {
 
     @Test("arguments that are not JSON are never passed on: a failure, retryable while nothing was sent")
     func invalidArguments() throws {
-        var translator = ChatCompletionsResponseTranslator(model: "m", declaredTools: ["Read"])
+        var translator = ChatCompletionsResponseTranslator(model: "m", declaredTools: ["Read"], errors: .init(provider: "openai"))
         _ = translator.consume(try ChatCompletionsChunk(json: JSONValue.parse(
             Self.delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":"{\"path\": oops"}}]}"#, finish: "tool_calls"))))
-        #expect(throws: ChatCompletionsResponseTranslator.MalformedArguments.self) { try translator.finish() }
-        #expect(translator.events.map(\.kind) == [.malformedCall])
+        let failure = #expect(throws: ChatCompletionsResponseTranslator.MalformedArguments.self) { try translator.finish() }
+        #expect(failure?.note.kind == .malformedCall)
+        #expect(failure?.canRetry == true)
+        #expect(failure?.clientError(repeated: true).message == "openai sent a call to Read whose arguments are not JSON, twice")
 
-        var afterText = ChatCompletionsResponseTranslator(model: "m", declaredTools: ["Read"])
+        var afterText = ChatCompletionsResponseTranslator(model: "m", declaredTools: ["Read"], errors: .init(provider: "openai"))
         _ = afterText.consume(try ChatCompletionsChunk(json: JSONValue.parse(Self.delta(#"{"content":"hi"}"#))))
         _ = afterText.consume(try ChatCompletionsChunk(json: JSONValue.parse(
             Self.delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":"nope"}}]}"#, finish: "stop"))))

@@ -9,13 +9,22 @@
 /// Google Search grounding becomes Anthropic's web search blocks: a `server_tool_use` (`web_search`, its
 /// queries) and a `web_search_tool_result` listing the sources, placed where the grounding metadata
 /// arrives — before the text of a whole answer, after the text already streamed in a stream.
-struct GeminiResponseTranslator {
+struct GeminiResponseTranslator: AnswerTranslation {
     /// The response ended in a way that must not pass as a normal end of turn.
-    struct MalformedCall: Error {
+    struct MalformedCall: RetryableAnswerFailure {
         let reason: String
         let message: String?
         /// Nothing reached the client yet, so the request may be sent again.
         let canRetry: Bool
+
+        var note: TranslationEvent { TranslationEvent(.malformedCall, "\(self.reason): \(self.message ?? "")") }
+
+        func clientError(repeated: Bool) -> AnthropicError {
+            .api(
+                "gemini ended the response with \(self.reason)\(repeated ? " twice" : ""); \(self.message ?? "no detail")",
+                status: 502
+            )
+        }
     }
 
     private enum OpenBlock {
@@ -53,6 +62,12 @@ struct GeminiResponseTranslator {
     /// Marks an opaque signature for thinking blocks made from Gemini thought summaries: Claude Code
     /// echoes it, and Switchboard drops those blocks on the way back.
     static let thoughtSummarySignature = "switchboard.gemini.thought-summary"
+
+    /// A Gemini response, or the `error` object Gemini puts in a stream that began with 200.
+    mutating func consume(json: JSONValue) throws -> [AnthropicEvent] {
+        if let error = json["error"] { throw UpstreamReportedError(error: GeminiErrorMapper.midStream(error)) }
+        return self.consume(try GeminiResponse(json: json))
+    }
 
     mutating func consume(_ response: GeminiResponse) -> [AnthropicEvent] {
         if let metadata = response.usageMetadata {

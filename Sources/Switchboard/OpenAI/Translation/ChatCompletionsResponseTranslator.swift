@@ -6,12 +6,23 @@
 /// can its arguments be checked. Arguments that are not JSON are never passed on: a call cut by the token
 /// limit is dropped (the answer says `max_tokens`), any other is a ``MalformedArguments`` failure.
 /// `message_start` waits for the first content, so a failure before any can be retried unseen.
-struct ChatCompletionsResponseTranslator {
-    /// A call whose arguments are not JSON, where the answer did not run out of tokens.
-    struct MalformedArguments: Error {
+struct ChatCompletionsResponseTranslator: AnswerTranslation {
+    /// A call whose arguments are not JSON (or that names no function), where the answer did not run out of tokens.
+    struct MalformedArguments: RetryableAnswerFailure {
+        let provider: String
         let tool: String
         /// Nothing reached the client yet, so the request may be sent again.
         let canRetry: Bool
+
+        var note: TranslationEvent {
+            TranslationEvent(.malformedCall, self.tool == Self.unnamed ? "a call without a function name" : "\(self.tool): arguments are not JSON")
+        }
+
+        static let unnamed = "(unnamed)"
+
+        func clientError(repeated: Bool) -> AnthropicError {
+            .api("\(self.provider) sent a call to \(self.tool) whose arguments are not JSON\(repeated ? ", twice" : "")", status: 502)
+        }
     }
 
     private enum OpenBlock {
@@ -28,6 +39,8 @@ struct ChatCompletionsResponseTranslator {
 
     let model: String
     let declaredTools: Set<String>
+    /// How the service words an error it sends in place of a chunk.
+    let errors: ChatCompletionsErrorMapper
 
     private var hasStarted = false
     private var openBlock: OpenBlock?
@@ -42,14 +55,23 @@ struct ChatCompletionsResponseTranslator {
     /// Output tokens spent reasoning, where the service says.
     var thinkingTokens: Int { self.usage.reasoningTokens }
 
-    init(model: String, declaredTools: Set<String>) {
+    init(model: String, declaredTools: Set<String>, errors: ChatCompletionsErrorMapper) {
         self.model = model
         self.declaredTools = declaredTools
+        self.errors = errors
     }
 
     /// Signs the thinking blocks made from a service's reasoning: Claude Code sends them back, and the
     /// request translator leaves them out.
     static let reasoningSignature = "switchboard.openai.reasoning"
+
+    /// A chunk (or a whole completion), or the `error` object a service sends in place of one.
+    mutating func consume(json: JSONValue) throws -> [AnthropicEvent] {
+        if let error = json["error"], json["choices"] == nil {
+            throw UpstreamReportedError(error: self.errors.midStream(error))
+        }
+        return self.consume(try ChatCompletionsChunk(json: json))
+    }
 
     mutating func consume(_ chunk: ChatCompletionsChunk) -> [AnthropicEvent] {
         if let usage = chunk.usage { self.usage = usage }
@@ -90,7 +112,9 @@ struct ChatCompletionsResponseTranslator {
         for (_, call) in self.calls {
             guard let arguments = self.checkedArguments(call, truncated: truncated) else {
                 if truncated { continue }
-                throw MalformedArguments(tool: call.name.isEmpty ? "(unnamed)" : call.name, canRetry: !self.hasStarted)
+                throw MalformedArguments(
+                    provider: self.errors.provider, tool: call.name.isEmpty ? MalformedArguments.unnamed : call.name, canRetry: !self.hasStarted
+                )
             }
             if !self.declaredTools.contains(call.name) { self.events.append(TranslationEvent(.unknownTool, call.name)) }
             // The service's id when it gave a usable one; a Claude Code conversation needs each to be unique.
@@ -132,17 +156,15 @@ struct ChatCompletionsResponseTranslator {
     }
 
     /// The call's arguments as a JSON object's text: empty becomes `{}`, another JSON value is wrapped
-    /// (counted); nil when they are not JSON or the call has no name (counted).
+    /// (counted); nil when they are not JSON or the call has no name (counted when the call is dropped; a
+    /// failure's ``MalformedArguments`` carries its own note).
     private mutating func checkedArguments(_ call: PendingCall, truncated: Bool) -> String? {
-        guard !call.name.isEmpty else {
-            self.events.append(TranslationEvent(.malformedCall, "a tool call without a function name"))
-            return nil
-        }
         let text = call.arguments
-        if text.allSatisfy(\.isWhitespace) { return "{}" }
-        guard let value = try? JSONValue.parse(text) else {
-            let why = truncated ? "arguments cut by the token limit; call dropped" : "arguments are not JSON"
-            self.events.append(TranslationEvent(.malformedCall, "\(call.name): \(why)"))
+        if !call.name.isEmpty, text.allSatisfy(\.isWhitespace) { return "{}" }
+        guard !call.name.isEmpty, let value = try? JSONValue.parse(text) else {
+            if truncated {
+                self.events.append(TranslationEvent(.malformedCall, "\(call.name): arguments cut by the token limit; call dropped"))
+            }
             return nil
         }
         if case .object = value { return text }
