@@ -61,7 +61,8 @@ public struct ChatCompletionsRequestValidator: Sendable {
     /// Reasoning models (o1, o3, o4-mini, gpt-5…) take `max_completion_tokens` and `reasoning_effort`,
     /// and only the default sampling.
     public static func isReasoningModel(_ model: String) -> Bool {
-        ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) }
+        // gpt-5-chat is gpt-5's non-reasoning chat model.
+        ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) } && !model.hasPrefix("gpt-5-chat")
     }
 
     /// DeepSeek's thinking models, which want each call's `reasoning_content` back (DeepSeek's thinking-mode
@@ -74,6 +75,7 @@ public struct ChatCompletionsRequestValidator: Sendable {
     static func completionTokenLimit(of model: String) -> Int? {
         if model.hasPrefix("gpt-4o") { return 16_384 }
         if model.hasPrefix("gpt-4.1") { return 32_768 }
+        if model.hasPrefix("gpt-5-chat") { return 16_384 }
         if model.hasPrefix("gpt-5") { return 128_000 }
         if ["o1", "o3", "o4"].contains(where: { model.hasPrefix($0) }) { return 100_000 }
         return nil

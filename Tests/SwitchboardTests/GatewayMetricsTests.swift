@@ -262,5 +262,14 @@ struct GatewayMetricsTests {
         #expect(table.price(for: "o3-2025-04-16")?.input == 2)
         #expect(table.price(for: "grok-4-fast-reasoning")?.input == 0.2)
         #expect(table.price(for: "grok-4-0709")?.input == 3)
+
+        // An Azure deployment named after nothing in the table is priced as its model_info.base_model.
+        let azure = """
+            model_list:
+              - {model_name: z, litellm_params: {model: azure/team-prod, api_key: k, api_base: "https://t.openai.azure.com"}, model_info: {base_model: gpt-4.1}}
+            """
+        let azureTable = table.applying(overridesFrom: try ConfigurationLoader(environment: [:]).load(yaml: azure).configuration)
+        #expect(azureTable.price(for: "team-prod") == table.price(for: "gpt-4.1"))
+        #expect(table.price(for: "team-prod") == nil)
     }
 }

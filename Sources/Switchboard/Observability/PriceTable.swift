@@ -100,10 +100,17 @@ public struct PriceTable: Sendable {
             .flatMap { self.prices[$0] }
     }
 
-    /// This table with the per-token overrides of `configuration`'s deployments applied.
+    /// This table with the per-token overrides of `configuration`'s deployments applied, and a deployment
+    /// whose id the table does not know priced as its `model_info.base_model` (an Azure deployment's name,
+    /// a tuned model), as LiteLLM does.
     public func applying(overridesFrom configuration: GatewayConfiguration) -> PriceTable {
         var table = self
         for deployment in configuration.deployments {
+            if table.price(for: deployment.upstreamModel) == nil, let base = deployment.baseModel,
+                let price = table.price(for: base)
+            {
+                table.prices[deployment.upstreamModel] = price
+            }
             let input = deployment.parameters["input_cost_per_token"]
             let output = deployment.parameters["output_cost_per_token"]
             guard input != nil || output != nil else { continue }

@@ -235,6 +235,7 @@ struct ChatCompletionsRequestTranslatorTests {
 
         let deepseek = try self.translate(json, model: "deepseek-chat", provider: .deepseek)
         #expect(deepseek.json["max_tokens"] as? Int == 8_192)
+        #expect(try self.translate(json, model: "gpt-5-chat-latest").json["max_tokens"] as? Int == 16_384)
         let local = try self.translate(json, model: "qwen3-coder", provider: .hostedVLLM)
         #expect(local.json["max_tokens"] as? Int == 32_000, "an unknown model's limit is its server's business")
     }
@@ -256,6 +257,8 @@ struct ChatCompletionsRequestTranslatorTests {
         #expect(try self.translate(json, model: "o4-mini").json["reasoning_effort"] as? String == effort)
         #expect(try self.translate(json, model: "gpt-5").json["reasoning_effort"] as? String == (budget < 2000 ? "minimal" : effort))
         #expect(try self.translate(json, model: "gpt-4.1").json["reasoning_effort"] == nil)
+        #expect(try self.translate(json, model: "grok-3-mini", provider: .xai, validate: false).json["reasoning_effort"] as? String
+            == (effort == "low" ? "low" : "high"), "xAI takes only low and high")
         #expect(try self.translate(json, model: "deepseek-reasoner", provider: .deepseek).json["reasoning_effort"] == nil)
         #expect(try self.translate(json, model: "openai/gpt-oss-120b", provider: .groq, validate: false).json["reasoning_effort"] as? String == effort)
     }

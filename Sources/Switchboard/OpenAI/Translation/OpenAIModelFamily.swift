@@ -32,6 +32,7 @@ struct OpenAIModelFamily: Sendable {
         if name.hasPrefix("gpt-4.1") { return 32_768 }
         if name.hasPrefix("gpt-4-turbo") || name == "gpt-4" { return 4_096 }
         if name.hasPrefix("gpt-3.5") { return 4_096 }
+        if name.hasPrefix("gpt-5-chat") { return 16_384 }
         if name.hasPrefix("gpt-5") { return 128_000 }
         if name == "deepseek-chat" { return 8_192 }
         if name == "deepseek-reasoner" { return 65_536 }
@@ -46,7 +47,7 @@ struct OpenAIModelFamily: Sendable {
         var chosen: String?
         if let effort, ["minimal", "low", "medium", "high"].contains(effort) {
             chosen = effort
-        } else if effort == "max" {
+        } else if effort == "max" || effort == "xhigh" {
             chosen = "high"
         } else if thinking?["type"]?.stringValue == "enabled" {
             let budget = if case .number(let budget)? = thinking?["budget_tokens"] { budget } else { 0.0 }
@@ -58,6 +59,9 @@ struct OpenAIModelFamily: Sendable {
             }
         }
         if chosen == "minimal", !self.name.hasPrefix("gpt-5") { chosen = "low" }
+        if self.name.hasPrefix("grok-3-mini"), let effort = chosen {
+            chosen = effort == "low" ? "low" : "high"  // xAI takes only these two
+        }
         return chosen
     }
 }
