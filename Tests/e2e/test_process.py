@@ -132,10 +132,11 @@ def test_serve_refuses_a_broken_config_with_a_clear_error(tmp_path):
     assert 'provider "nowhere" is not supported' in result.stderr
 
 
-@pytest.mark.parametrize("name", ["mixed.yaml", "gemini-ai-studio.yaml", "resilient.yaml"])
+@pytest.mark.parametrize("name", ["mixed.yaml", "gemini-ai-studio.yaml", "resilient.yaml", "openai-compatible.yaml"])
 def test_example_configs_check_clean(name):
     keys = {"ANTHROPIC_API_KEY": "sk-e2e-dummy", "SWITCHBOARD_MASTER_KEY": "sk-e2e-dummy", "GEMINI_API_KEY": "e2e-dummy",
-            "GEMINI_API_KEY_A": "e2e-dummy-a", "GEMINI_API_KEY_B": "e2e-dummy-b"}
+            "GEMINI_API_KEY_A": "e2e-dummy-a", "GEMINI_API_KEY_B": "e2e-dummy-b", "DEEPSEEK_API_KEY": "e2e-dummy",
+            "GROQ_API_KEY": "e2e-dummy", "VLLM_API_KEY": "e2e-dummy"}
     result = run("check", "--config", str(ROOT / "config" / name), env=keys)
     assert result.returncode == 0, result.stdout + result.stderr
 
