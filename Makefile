@@ -13,7 +13,7 @@ BIN_DIR       = .build/$(BUILD_CONFIG)
 BUILD_FLAGS   = $(if $(filter release,$(BUILD_CONFIG)),--static-swift-stdlib)
 
 # Debian packages: the C libraries the gateway links, and pkg-config to find them.
-APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev
+APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 # What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests, and the bench's fake Gemini),
 # tinyproxy (a CONNECT proxy in front of that nginx; the tests run their own, not the system service),
 # Prometheus (scrapes /metrics), wrk (the bench smoke).

@@ -41,6 +41,9 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
 
+        // The embedded store's database (keys, teams, spend): one file, no server.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
         // protoc-c output for the OTLP trace protos in otel/proto (regenerate with otel/generate.sh).
         .target(name: "COTLP", dependencies: ["CProtobufC"]),
 
@@ -73,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Upstream",
                 "Telemetry",
+                "CSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
