@@ -7,7 +7,10 @@ import Foundation
 /// lock as well, but a statement's bind-step-reset sequence must not interleave with another's). Opened in
 /// WAL mode, so readers never wait for the batch writer, with a busy timeout for a second process (the
 /// `switchboard keys` command working on the file while a gateway runs).
-final class SQLiteConnection {
+///
+/// `@unchecked Sendable` because its owner hands it between tasks only inside a `Mutex`, whose closures the
+/// compiler cannot see are the sole users.
+final class SQLiteConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     let path: String
 
