@@ -113,6 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("exporting traces", metadata: ["endpoint": "\(endpoint)", "capture_message_content": "\(capture)"])
         }
 
+        // Opened (created and migrated when new) before serving: a database that cannot open stops the start.
+        let keys = try configuration.databasePath.map { path in
+            let directory = try KeyDirectory(databasePath: path)
+            logger.notice("virtual keys from \(path)")
+            return directory
+        }
         let gateway = Gateway(
             configuration: configuration,
             upstream: upstream,
@@ -123,7 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
             metricsRegistry: registry,
             prices: prices,
             spans: tracing.endpoint == nil ? nil : processor.onEnd,
-            captureContent: capture
+            captureContent: capture,
+            keys: keys
         )
         let source = ConfigurationSource(path: self.config)
         gateway.configurationLoaded(sha256: (try? source.contents.sha256) ?? "")

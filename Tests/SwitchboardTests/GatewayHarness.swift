@@ -22,7 +22,8 @@ final class GatewayHarness: Sendable {
         environment: [String: String] = [:],
         prices: PriceTable = PriceTable(),
         captureContent: Bool = false,
-        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI
+        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI,
+        keys: KeyDirectory? = nil
     ) throws {
         var configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
         // A test of what one attempt does sees that attempt alone; tests of retries say num_retries.
@@ -35,7 +36,8 @@ final class GatewayHarness: Sendable {
             metricsRegistry: self.registry,
             prices: prices,
             captureContent: captureContent,
-            googleTokenEndpoint: googleTokenEndpoint
+            googleTokenEndpoint: googleTokenEndpoint,
+            keys: keys
         )
     }
 

@@ -72,10 +72,10 @@ private struct Reader {
                 }
             case "general_settings":
                 for (setting, node) in try value.mapping() {
-                    if setting == "master_key" {
-                        configuration.masterKey = try self.secret(node)
-                    } else {
-                        self.ignore(node)
+                    switch setting {
+                    case "master_key": configuration.masterKey = try self.secret(node)
+                    case "database_url": configuration.databasePath = try self.databasePath(node)
+                    default: self.ignore(node)
                     }
                 }
             case "router_settings":
@@ -104,6 +104,10 @@ private struct Reader {
         // LiteLLM's fallback when general_settings has no master_key.
         if configuration.masterKey == nil, let key = self.environment["LITELLM_MASTER_KEY"], !key.isEmpty {
             configuration.masterKey = key
+        }
+        if configuration.databasePath != nil, configuration.masterKey == nil {
+            // Keys are administered with the master key; without one the key API would be open to anyone.
+            throw ConfigurationError(path: "general_settings.database_url", message: "virtual keys need general_settings.master_key (or LITELLM_MASTER_KEY)")
         }
         let (sampler, samplerWarnings) = TraceSampler.fromEnvironment(self.environment)
         configuration.server.tracePolicy.sampler = sampler
@@ -284,6 +288,19 @@ private struct Reader {
             throw node.error("provider \"\(prefix)\" is not supported by this build; expected one of \(supported)")
         }
         return (provider, String(value[value.index(after: slash)...]))
+    }
+
+    /// `sqlite:///absolute/path` or `sqlite://relative/path`: the file virtual keys, teams and spend live in.
+    private func databasePath(_ node: ConfigNode) throws -> String {
+        let url = try self.secret(node)
+        let scheme = "sqlite://"
+        guard url.hasPrefix(scheme), url.count > scheme.count else {
+            if url.hasPrefix("postgres") {
+                throw node.error("PostgreSQL is not in this build yet; use sqlite:///path/to/switchboard.db")
+            }
+            throw node.error("expected sqlite:///path/to/switchboard.db; got \"\(url)\"")
+        }
+        return String(url.dropFirst(scheme.count))
     }
 
     private func aliases(_ node: ConfigNode) throws -> [String: String] {

@@ -11,6 +11,9 @@ public struct GatewayConfiguration: Sendable {
     public var aliases: [String: String]
     /// `general_settings.master_key` (else `LITELLM_MASTER_KEY`): when set, every route but the health checks needs it.
     public var masterKey: String?
+    /// `general_settings.database_url` (`sqlite:///path`): where virtual keys, teams and spend live; nil
+    /// for a gateway with the master key only.
+    public var databasePath: String?
     /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
     public var dropParams: Bool
     /// `router_settings`: retries, fallbacks, cooldowns, the routing strategy.

@@ -118,6 +118,8 @@ public struct ExchangeRecord: Sendable {
         }
         return chain
     }
+    /// The virtual key the request came with; nil for the master key or a gateway without keys.
+    public var virtualKey: KeyIdentity?
     /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
     public var sessionID: String?
     /// The client's `User-Agent`.

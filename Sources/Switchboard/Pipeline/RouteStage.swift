@@ -8,6 +8,13 @@ struct RouteStage: Sendable {
             let known = self.routes.allModelNames.prefix(20).joined(separator: ", ")
             throw AnthropicError.notFound("model: \(request.model) is not configured; configured models: \(known)")
         }
+        if let key = exchange.update({ $0.virtualKey }), !key.allows(model: request.model) {
+            throw AnthropicError(
+                status: 403, type: "permission_error",
+                message: "API key \(key.alias ?? key.keyName) may not use model \(request.model); it may use: "
+                    + key.allowedModels.joined(separator: ", ")
+            )
+        }
         return match
     }
 }

@@ -2,19 +2,22 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Requires the master key on every route but the health checks and Claude Code's key-less connection
-/// probe, as `x-api-key` or `Authorization: Bearer` (Claude Code sends the latter from
-/// `ANTHROPIC_AUTH_TOKEN`).
+/// Requires a key on every route but the health checks and Claude Code's key-less connection probe, as
+/// `x-api-key` or `Authorization: Bearer` (Claude Code sends the latter from `ANTHROPIC_AUTH_TOKEN`): the
+/// master key, or, where the gateway keeps virtual keys, one of those, whose identity goes on the exchange.
+/// Key administration (`/key/…`) takes the master key only.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
     let masterKey: [UInt8]
     /// Whether `/metrics` needs the key too (Prometheus then sends it as a bearer token).
     let protectsMetrics: Bool
+    let directory: KeyDirectory?
 
-    init(masterKey: String, protectsMetrics: Bool = false) {
+    init(masterKey: String, protectsMetrics: Bool = false, directory: KeyDirectory? = nil) {
         self.masterKey = Array(masterKey.utf8)
         self.protectsMetrics = protectsMetrics
+        self.directory = directory
     }
 
     func handle(
@@ -29,9 +32,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let presented = Self.presentedKey(request) else {
             throw AnthropicError.authentication("missing API key: send it as x-api-key or Authorization: Bearer")
         }
-        guard Self.constantTimeEquals(Array(presented.utf8), self.masterKey) else {
-            throw AnthropicError.authentication("invalid API key")
+        if Self.constantTimeEquals(Array(presented.utf8), self.masterKey) {
+            return try await next(request, context)
         }
+        guard let directory = self.directory else { throw AnthropicError.authentication("invalid API key") }
+        let identity = try directory.authenticate(presented)
+        if path.hasPrefix("/key/") {
+            throw AnthropicError(status: 403, type: "permission_error", message: "key management takes the master key")
+        }
+        context.exchange.update { $0.virtualKey = identity }
         return try await next(request, context)
     }
 

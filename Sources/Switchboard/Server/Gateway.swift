@@ -25,6 +25,8 @@ public struct Gateway: Sendable {
     private let active: ActiveRoutes
     private let metrics: GatewayMetrics
     private let credentialMetrics: CredentialMetrics
+    /// The virtual keys, when the configuration names a database (`general_settings.database_url`).
+    public let keys: KeyDirectory?
 
     /// A gateway whose finished exchanges go to `observers`, to the metrics in `metricsRegistry`, and
     /// priced from `prices` (with the configuration's per-deployment overrides). `authorized_user` Google
@@ -39,9 +41,11 @@ public struct Gateway: Sendable {
         prices: PriceTable = PriceTable(),
         spans: (@Sendable (SpanData) -> Void)? = nil,
         captureContent: Bool = false,
-        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI
+        googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI,
+        keys: KeyDirectory? = nil
     ) {
         self.configuration = configuration
+        self.keys = keys
         self.upstream = upstream
         self.logger = logger
         self.metricsRegistry = metricsRegistry
@@ -94,10 +98,19 @@ public struct Gateway: Sendable {
             MetricsMiddleware<GatewayRequestContext>()
             AnthropicErrorMiddleware()
             if let masterKey = self.configuration.masterKey {
-                AuthenticationMiddleware(masterKey: masterKey, protectsMetrics: self.configuration.server.metricsRequireAuth)
+                AuthenticationMiddleware(
+                    masterKey: masterKey, protectsMetrics: self.configuration.server.metricsRequireAuth, directory: self.keys
+                )
             }
         }
         router.get("/metrics", use: metrics.scrape)
+        if let keys = self.keys, self.configuration.masterKey != nil {
+            let endpoints = KeyManagementEndpoints(directory: keys)
+            router.post("/key/generate", use: endpoints.generate)
+            router.get("/key/info", use: endpoints.info)
+            router.get("/key/list", use: endpoints.list)
+            router.post("/key/delete", use: endpoints.delete)
+        }
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         let active = self.active
         router.get("/health/ready") { _, _ in active.snapshot.readiness.response() }
