@@ -1,0 +1,104 @@
+"""Virtual keys through `switchboard serve`: keys made with the JSON a LiteLLM user sends to /key/generate,
+then used by the official anthropic SDK; the database file is created 0600 and survives a restart."""
+
+import json
+import os
+import stat
+import urllib.error
+import urllib.request
+
+import anthropic
+import pytest
+
+from conftest import MASTER_KEY, Gateway
+
+CONFIG = """
+model_list:
+  - {{model_name: "claude-*", litellm_params: {{model: mock/echo}}}}
+  - {{model_name: private, litellm_params: {{model: mock/echo}}}}
+general_settings:
+  master_key: {master}
+  database_url: "sqlite://{path}"
+"""
+
+
+def admin(gateway, method: str, path: str, body: dict | None = None, key: str = MASTER_KEY):
+    request = urllib.request.Request(
+        gateway.url + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def database(tmp_path):
+    return tmp_path / "state" / "switchboard.db"
+
+
+def start(tmp_path, database) -> Gateway:
+    database.parent.mkdir(exist_ok=True)
+    return Gateway(CONFIG.format(master=MASTER_KEY, path=database), tmp_path)
+
+
+def test_a_litellm_style_key_works_for_its_models_only(tmp_path, database):
+    gateway = start(tmp_path, database)
+    try:
+        # What LiteLLM's docs have users send.
+        status, made = admin(gateway, "POST", "/key/generate", {
+            "models": ["claude-*"], "key_alias": "alice-laptop", "user_id": "alice", "max_budget": 10,
+            "budget_duration": "30d", "metadata": {"team": "platform"},
+        })
+        assert status == 200, made
+        key = made["key"]
+        assert key.startswith("sk-") and made["key_alias"] == "alice-laptop" and made["models"] == ["claude-*"]
+
+        client = anthropic.Anthropic(base_url=gateway.url, api_key=key, max_retries=0)
+        answer = client.messages.create(model="claude-sonnet-4-6", max_tokens=32, messages=[{"role": "user", "content": "hi"}])
+        assert answer.content[0].text
+
+        with pytest.raises(anthropic.PermissionDeniedError) as denied:
+            client.messages.create(model="private", max_tokens=32, messages=[{"role": "user", "content": "hi"}])
+        assert "claude-*" in str(denied.value)
+
+        with pytest.raises(anthropic.AuthenticationError):
+            anthropic.Anthropic(base_url=gateway.url, api_key="sk-made-up", max_retries=0).messages.create(
+                model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "hi"}]
+            )
+        status, _ = admin(gateway, "POST", "/key/generate", {}, key=key)
+        assert status == 403, "a virtual key does not administer keys"
+    finally:
+        gateway.stop()
+
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
+    assert key.encode() not in database.read_bytes(), "only the key's hash is stored"
+
+    # The key outlives the process; deleting it ends it.
+    gateway = start(tmp_path, database)
+    try:
+        client = anthropic.Anthropic(base_url=gateway.url, api_key=key, max_retries=0)
+        assert client.messages.create(model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "hi"}]).content
+        status, info = admin(gateway, "GET", f"/key/info?key={key}")
+        assert status == 200 and info["info"]["user_id"] == "alice" and info["info"]["max_budget"] == 10
+        status, deleted = admin(gateway, "POST", "/key/delete", {"keys": [key]})
+        assert status == 200 and deleted["deleted_keys"] == [key]
+        with pytest.raises(anthropic.AuthenticationError):
+            client.messages.create(model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    finally:
+        gateway.stop()
+
+
+def test_bad_key_requests_name_the_field(tmp_path, database):
+    gateway = start(tmp_path, database)
+    try:
+        for body, field in [({"max_budget": -5}, "max_budget"), ({"budget_duration": "fortnight"}, "budget_duration"),
+                            ({"rpm_limit": "sixty"}, "rpm_limit"), ({"soft_budget_cooldown": True}, "soft_budget_cooldown")]:
+            status, answer = admin(gateway, "POST", "/key/generate", body)
+            assert status == 400 and field in answer["error"]["message"], answer
+    finally:
+        gateway.stop()
