@@ -102,3 +102,20 @@ def test_bad_key_requests_name_the_field(tmp_path, database):
             assert status == 400 and field in answer["error"]["message"], answer
     finally:
         gateway.stop()
+
+
+def test_a_key_at_its_rate_limit_gets_anthropics_429(tmp_path, database):
+    gateway = start(tmp_path, database)
+    try:
+        status, made = admin(gateway, "POST", "/key/generate", {"key_alias": "ci-bot", "rpm_limit": 1})
+        assert status == 200, made
+        client = anthropic.Anthropic(base_url=gateway.url, api_key=made["key"], max_retries=0)
+        client.messages.create(model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        with pytest.raises(anthropic.RateLimitError) as limited:
+            client.messages.create(model="claude-x", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        headers = limited.value.response.headers
+        assert 1 <= int(headers["retry-after"]) <= 60
+        assert headers["anthropic-ratelimit-requests-limit"] == "1"
+        assert "ci-bot" in limited.value.message and "rpm_limit" in limited.value.message
+    finally:
+        gateway.stop()

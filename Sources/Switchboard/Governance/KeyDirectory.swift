@@ -4,9 +4,10 @@ import Synchronization
 /// The virtual keys and teams the gateway answers to, cached from the ``GovernanceStore``: a request's key
 /// is checked here, never in the database. Every change made through the directory goes to the store and
 /// the cache together, so the next request sees it.
-public final class KeyDirectory: Sendable {
+public final class KeyDirectory: ExchangeObserver {
     private let store: any GovernanceStore
     private let cache: Mutex<Snapshot>
+    private let limiter = UsageLimiter()
 
     private struct Snapshot {
         var keys: [String: KeyRecord] = [:]
@@ -43,7 +44,31 @@ public final class KeyDirectory: Sendable {
         }
         // A key without its own model list may use its team's.
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
-        return KeyIdentity(keyName: key.keyName, alias: key.alias, teamID: key.teamID, userID: key.userID, allowedModels: models)
+        var scopes = [
+            LimitedScope(
+                scope: .init(kind: .key, id: key.tokenHash, label: key.alias ?? key.keyName),
+                limits: key.limits.inheriting(from: team?.limits ?? SpendLimits())
+            )
+        ]
+        if let team {
+            scopes.append(LimitedScope(scope: .init(kind: .team, id: team.teamID, label: team.alias ?? team.teamID), limits: team.limits))
+        }
+        return KeyIdentity(
+            keyName: key.keyName, alias: key.alias, teamID: key.teamID, userID: key.userID, allowedModels: models, scopes: scopes
+        )
+    }
+
+    /// Admits a request on `identity` under its key's and team's rate limits, or throws their 429.
+    func admit(_ identity: KeyIdentity, now: Date = Date()) throws(AnthropicError) {
+        try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
+    }
+
+    /// A request on a virtual key ended: its slot is freed and its tokens counted.
+    public func exchangeDidFinish(_ record: ExchangeRecord) {
+        guard let identity = record.virtualKey else { return }
+        let usage = record.usage
+        let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
+        self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: Date())
     }
 
     // MARK: - Administration
@@ -86,8 +111,14 @@ public final class KeyDirectory: Sendable {
     }
 }
 
+/// A scope a request is counted in, with the limits it has there.
+struct LimitedScope: Sendable {
+    let scope: UsageLimiter.Scope
+    let limits: SpendLimits
+}
+
 /// What a virtual key lets a request do, as the pipeline needs it (never the key itself).
-public struct KeyIdentity: Sendable, Hashable {
+public struct KeyIdentity: Sendable {
     /// `sk-...abcd`.
     public let keyName: String
     public let alias: String?
@@ -95,6 +126,8 @@ public struct KeyIdentity: Sendable, Hashable {
     public let userID: String?
     /// Model names and wildcards the key may use; empty for all.
     public let allowedModels: [String]
+    /// The key's and its team's rate limits, which admitted the request.
+    let scopes: [LimitedScope]
 
     /// Whether the key may ask for `model`, the name the client sent.
     func allows(model: String) -> Bool {

@@ -40,6 +40,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if path.hasPrefix("/key/") {
             throw AnthropicError(status: 403, type: "permission_error", message: "key management takes the master key")
         }
+        try directory.admit(identity)
+        // From here the request holds a slot, which the directory frees when the exchange finishes.
         context.exchange.update { $0.virtualKey = identity }
         return try await next(request, context)
     }

@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+
+/// Requests and tokens per minute and requests in flight, per key and per team, counted in memory (exact on
+/// one node). A request is admitted before it is routed and released when its exchange finishes, however it
+/// ends; its tokens count toward the minute they finished in.
+final class UsageLimiter: Sendable {
+    /// One scope's counters: the current minute's requests and tokens, and those in flight.
+    private struct Window {
+        var minute: Int = 0
+        var requests = 0
+        var tokens = 0
+        var inFlight = 0
+
+        mutating func roll(to minute: Int) {
+            guard minute != self.minute else { return }
+            self.minute = minute
+            self.requests = 0
+            self.tokens = 0
+        }
+    }
+
+    /// A scope the limits apply to: a key (by hash) or a team.
+    struct Scope: Hashable, Sendable {
+        enum Kind: String, Sendable { case key, team }
+        let kind: Kind
+        let id: String
+        /// How messages name it: the key's alias or name, the team's id.
+        let label: String
+    }
+
+    private let windows = Mutex<[Scope: Window]>([:])
+
+    /// Admits a request under every scope's limits, or throws the 429 of the first limit it would break, with
+    /// `retry-after` and Anthropic's rate-limit headers so Claude Code backs off as it does from Anthropic.
+    func admit(_ scopes: [(Scope, SpendLimits)], now: Date) throws(AnthropicError) {
+        let minute = Int(now.timeIntervalSince1970 / 60)
+        let reset = Date(timeIntervalSince1970: TimeInterval((minute + 1) * 60))
+        let refusal: AnthropicError? = self.windows.withLock { windows in
+            for (scope, limits) in scopes {
+                var window = windows[scope, default: Window()]
+                window.roll(to: minute)
+                windows[scope] = window
+                if let most = limits.maxParallelRequests, window.inFlight >= most {
+                    return Self.refusal(
+                        "\(scope.kind.rawValue) \(scope.label) has \(window.inFlight) requests in flight, its max_parallel_requests",
+                        retryAfter: 1, headers: [:]
+                    )
+                }
+                if let most = limits.rpmLimit, window.requests >= most {
+                    return Self.refusal(
+                        "\(scope.kind.rawValue) \(scope.label) reached its rpm_limit of \(most) requests a minute",
+                        retryAfter: Self.seconds(until: reset, from: now),
+                        headers: Self.headers("requests", limit: most, remaining: 0, reset: reset)
+                    )
+                }
+                if let most = limits.tpmLimit, window.tokens >= most {
+                    return Self.refusal(
+                        "\(scope.kind.rawValue) \(scope.label) reached its tpm_limit of \(most) tokens a minute",
+                        retryAfter: Self.seconds(until: reset, from: now),
+                        headers: Self.headers("tokens", limit: most, remaining: 0, reset: reset)
+                    )
+                }
+            }
+            for (scope, _) in scopes {
+                windows[scope]!.requests += 1
+                windows[scope]!.inFlight += 1
+            }
+            return nil
+        }
+        if let refusal { throw refusal }
+    }
+
+    /// Ends an admitted request: frees its slot and counts its tokens in the minute it finished.
+    func release(_ scopes: [Scope], tokens: Int, now: Date) {
+        let minute = Int(now.timeIntervalSince1970 / 60)
+        self.windows.withLock { windows in
+            for scope in scopes {
+                var window = windows[scope, default: Window()]
+                window.inFlight = max(0, window.inFlight - 1)
+                window.roll(to: minute)
+                window.tokens += tokens
+                windows[scope] = window
+            }
+        }
+    }
+
+    private static func refusal(_ message: String, retryAfter: Int, headers: [String: String]) -> AnthropicError {
+        var headers = headers
+        headers["retry-after"] = String(retryAfter)
+        return AnthropicError(status: 429, type: "rate_limit_error", message: message, headers: headers)
+    }
+
+    /// Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`.
+    private static func headers(_ kind: String, limit: Int, remaining: Int, reset: Date) -> [String: String] {
+        [
+            "anthropic-ratelimit-\(kind)-limit": String(limit),
+            "anthropic-ratelimit-\(kind)-remaining": String(remaining),
+            "anthropic-ratelimit-\(kind)-reset": ISO8601DateFormatter().string(from: reset),
+        ]
+    }
+
+    private static func seconds(until reset: Date, from now: Date) -> Int {
+        max(1, Int(reset.timeIntervalSince(now).rounded(.up)))
+    }
+}
