@@ -135,6 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
         let source = ConfigurationSource(path: self.config)
         gateway.configurationLoaded(sha256: (try? source.contents.sha256) ?? "")
         var services: [any Service] = [SpanProcessorService(processor: processor)]
+        if let keys { services.append(SpendFlushService(keys: keys, logger: logger)) }
         if self.config != nil {
             services.append(ConfigurationWatcher(source: source, environment: environment, gateway: gateway, logger: logger))
         }

@@ -4,6 +4,11 @@ import Synchronization
 /// The virtual keys and teams the gateway answers to, cached from the ``GovernanceStore``: a request's key
 /// is checked here, never in the database. Every change made through the directory goes to the store and
 /// the cache together, so the next request sees it.
+///
+/// Spend is known only once an answer is priced: each finished request adds its cost to its key's and
+/// team's spend here at once, and to a pending ``SpendBatch`` that ``flush()`` writes (every 100 ms while
+/// serving, and at shutdown). A budget is checked when a request comes, so requests already in flight
+/// when it is reached may overshoot it by their own cost.
 public final class KeyDirectory: ExchangeObserver {
     private let store: any GovernanceStore
     private let cache: Mutex<Snapshot>
@@ -12,6 +17,8 @@ public final class KeyDirectory: ExchangeObserver {
     private struct Snapshot {
         var keys: [String: KeyRecord] = [:]
         var teams: [String: TeamRecord] = [:]
+        /// Spend, resets and log rows not yet written.
+        var pending = SpendBatch()
     }
 
     /// The directory over the SQLite database at `path`, created and migrated when needed.
@@ -31,8 +38,18 @@ public final class KeyDirectory: ExchangeObserver {
     /// act on them, and none reveals anything about other keys.
     func authenticate(_ presented: String, now: Date = Date()) throws(AnthropicError) -> KeyIdentity {
         let hash = VirtualKey.hash(presented)
-        let found = self.cache.withLock { snapshot in
-            snapshot.keys[hash].map { ($0, $0.teamID.flatMap { snapshot.teams[$0] }) }
+        let found = self.cache.withLock { snapshot -> (KeyRecord, TeamRecord?)? in
+            guard var key = snapshot.keys[hash] else { return nil }
+            if let next = Self.restartBudgetIfDue(of: &key.limits, spend: &key.spend, now: now) {
+                snapshot.keys[hash] = key
+                snapshot.pending.resets.append(SpendBatch.Reset(scope: .key(hash: hash), next: next))
+            }
+            guard let teamID = key.teamID, var team = snapshot.teams[teamID] else { return (key, nil) }
+            if let next = Self.restartBudgetIfDue(of: &team.limits, spend: &team.spend, now: now) {
+                snapshot.teams[teamID] = team
+                snapshot.pending.resets.append(SpendBatch.Reset(scope: .team(id: teamID), next: next))
+            }
+            return (key, team)
         }
         guard let (key, team) = found else { throw AnthropicError.authentication("invalid API key") }
         if let expires = key.expires, expires <= now {
@@ -42,6 +59,8 @@ public final class KeyDirectory: ExchangeObserver {
         if team?.blocked == true {
             throw AnthropicError.authentication("the team of API key \(key.alias ?? key.keyName) (\(team!.teamID)) is blocked")
         }
+        try Self.checkBudget(key.limits, spent: key.spend, of: "API key \(key.alias ?? key.keyName)")
+        if let team { try Self.checkBudget(team.limits, spent: team.spend, of: "team \(team.alias ?? team.teamID)") }
         // A key without its own model list may use its team's.
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
         var scopes = [
@@ -54,7 +73,8 @@ public final class KeyDirectory: ExchangeObserver {
             scopes.append(LimitedScope(scope: .init(kind: .team, id: team.teamID, label: team.alias ?? team.teamID), limits: team.limits))
         }
         return KeyIdentity(
-            keyName: key.keyName, alias: key.alias, teamID: key.teamID, userID: key.userID, allowedModels: models, scopes: scopes
+            tokenHash: key.tokenHash, keyName: key.keyName, alias: key.alias, teamID: key.teamID, userID: key.userID,
+            allowedModels: models, scopes: scopes
         )
     }
 
@@ -63,12 +83,87 @@ public final class KeyDirectory: ExchangeObserver {
         try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
     }
 
-    /// A request on a virtual key ended: its slot is freed and its tokens counted.
+    /// A request on a virtual key ended: its slot is freed, its tokens counted, its cost added to its key's and
+    /// team's spend, and its spend-log row queued.
     public func exchangeDidFinish(_ record: ExchangeRecord) {
         guard let identity = record.virtualKey else { return }
         let usage = record.usage
         let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
-        self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: Date())
+        let now = Date()
+        self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: now)
+        let row = Self.logRow(record, identity: identity, endTime: now.timeIntervalSince1970)
+        let cost = record.costUSD
+        self.cache.withLock { snapshot in
+            if cost > 0 {
+                snapshot.keys[identity.tokenHash]?.spend += cost
+                snapshot.pending.keySpend[identity.tokenHash, default: 0] += cost
+                if let teamID = identity.teamID {
+                    snapshot.teams[teamID]?.spend += cost
+                    snapshot.pending.teamSpend[teamID, default: 0] += cost
+                }
+            }
+            snapshot.pending.logRows.append(row)
+        }
+    }
+
+    /// Writes what was spent since the last call, in one transaction; on failure it stays pending for the next.
+    func flush() throws {
+        let batch = self.cache.withLock { snapshot in
+            defer { snapshot.pending = SpendBatch() }
+            return snapshot.pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            try self.store.record(batch)
+        } catch {
+            self.cache.withLock { snapshot in
+                var restored = batch
+                restored.merge(snapshot.pending)
+                snapshot.pending = restored
+            }
+            throw error
+        }
+    }
+
+    /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
+    func spendLogs(limit: Int = 1_000) throws -> [SpendLogRow] {
+        try self.store.spendLogs(limit: limit)
+    }
+
+    /// When a budget's period is over, its spend starts again from 0; returns the next reset (seconds since the
+    /// epoch) when it did.
+    private static func restartBudgetIfDue(of limits: inout SpendLimits, spend: inout Double, now: Date) -> Double? {
+        guard let duration = limits.budgetDuration, let reset = limits.budgetResetAt, now >= reset else { return nil }
+        var next = duration.nextReset(after: reset)
+        while next <= now { next = duration.nextReset(after: next) }
+        limits.budgetResetAt = next
+        spend = 0
+        return next.timeIntervalSince1970
+    }
+
+    /// A spent budget is a 429 without `retry-after`, as Anthropic answers a spend cap: waiting a little
+    /// does not help. The message says what was spent and when the budget starts again.
+    private static func checkBudget(_ limits: SpendLimits, spent: Double, of owner: String) throws(AnthropicError) {
+        guard let budget = limits.maxBudget, spent >= budget else { return }
+        let resets = limits.budgetResetAt.map { "; it resets at \(Self.timestamp($0))" } ?? "; it does not reset"
+        throw AnthropicError(
+            status: 429, type: "rate_limit_error",
+            message: String(format: "budget exceeded: %@ has spent $%.4f of its max_budget of $%.2f", owner, spent, budget) + resets
+        )
+    }
+
+    private static func logRow(_ record: ExchangeRecord, identity: KeyIdentity, endTime: Double) -> SpendLogRow {
+        let attempt = record.upstreamAttempts.last?.target
+        return SpendLogRow(
+            requestID: record.requestID, startTime: record.startTime, endTime: endTime, keyName: identity.keyName,
+            keyAlias: identity.alias, teamID: identity.teamID, userID: identity.userID, modelGroup: record.modelGroup,
+            deployment: attempt?.deployment, provider: record.provider?.rawValue, model: record.upstreamModel,
+            inputTokens: record.usage.inputTokens, outputTokens: record.usage.outputTokens,
+            cacheReadTokens: record.usage.cacheReadInputTokens, cacheWriteTokens: record.usage.cacheCreationInputTokens,
+            thinkingTokens: record.thinkingTokens, spend: record.costUSD, status: record.status, errorType: record.errorType,
+            sessionID: record.sessionID, durationMS: (record.seconds(from: .received, to: .finished) ?? 0) * 1000,
+            attempts: max(1, record.upstreamAttempts.count)
+        )
     }
 
     // MARK: - Administration
@@ -119,6 +214,8 @@ struct LimitedScope: Sendable {
 
 /// What a virtual key lets a request do, as the pipeline needs it (never the key itself).
 public struct KeyIdentity: Sendable {
+    /// The key's SHA-256, which its spend is kept under; never logged.
+    let tokenHash: String
     /// `sk-...abcd`.
     public let keyName: String
     public let alias: String?

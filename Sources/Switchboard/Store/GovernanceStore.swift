@@ -18,6 +18,11 @@ protocol GovernanceStore: Sendable {
     func deleteKey(hash: String) throws -> Bool
     func key(hash: String) throws -> KeyRecord?
     func keys() throws -> [KeyRecord]
+
+    /// Writes `batch` in one transaction: all of it or none.
+    func record(_ batch: SpendBatch) throws
+    /// The spend log's rows, newest first, at most `limit`.
+    func spendLogs(limit: Int) throws -> [SpendLogRow]
 }
 
 /// Why the store refused a change (a duplicate alias, an unknown team): a client error for the admin API.

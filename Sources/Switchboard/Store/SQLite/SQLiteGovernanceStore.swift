@@ -80,6 +80,75 @@ final class SQLiteGovernanceStore: GovernanceStore {
             .map(Self.key(from:))
     }
 
+    // MARK: - Spend
+
+    func record(_ batch: SpendBatch) throws {
+        guard !batch.isEmpty else { return }
+        try self.connection.withLock { connection in
+            try connection.transaction {
+                for reset in batch.resets {
+                    switch reset.scope {
+                    case .key(let hash):
+                        try connection.run("UPDATE keys SET spend = 0, budget_reset_at = ?2 WHERE token_hash = ?1", [.text(hash), .real(reset.next)])
+                    case .team(let id):
+                        try connection.run("UPDATE teams SET spend = 0, budget_reset_at = ?2 WHERE team_id = ?1", [.text(id), .real(reset.next)])
+                    }
+                }
+                for (hash, amount) in batch.keySpend {
+                    try connection.run("UPDATE keys SET spend = spend + ?2 WHERE token_hash = ?1", [.text(hash), .real(amount)])
+                }
+                for (id, amount) in batch.teamSpend {
+                    try connection.run("UPDATE teams SET spend = spend + ?2 WHERE team_id = ?1", [.text(id), .real(amount)])
+                }
+                if !batch.logRows.isEmpty {
+                    let insert = try connection.prepare(
+                        "INSERT OR IGNORE INTO spend_logs (\(Self.logColumns)) VALUES (\(Self.placeholders(Self.logColumns)))"
+                    )
+                    for row in batch.logRows {
+                        try insert.reset()
+                        try insert.bind(Self.values(of: row))
+                        _ = try insert.step()
+                    }
+                }
+            }
+        }
+    }
+
+    func spendLogs(limit: Int) throws -> [SpendLogRow] {
+        try self.connection.withLock {
+            try $0.query("SELECT * FROM spend_logs ORDER BY start_time DESC, request_id LIMIT ?1", [.integer(Int64(limit))])
+        }.map(Self.logRow(from:))
+    }
+
+    private static let logColumns =
+        "request_id, start_time, end_time, key_name, key_alias, team_id, user_id, model_group, deployment, provider, model, "
+        + "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, thinking_tokens, spend, status, error_type, "
+        + "session_id, duration_ms, attempts"
+
+    private static func values(of row: SpendLogRow) -> [SQLiteValue] {
+        [
+            .text(row.requestID), .real(row.startTime), .real(row.endTime), SQLiteValue(row.keyName), SQLiteValue(row.keyAlias),
+            SQLiteValue(row.teamID), SQLiteValue(row.userID), SQLiteValue(row.modelGroup), SQLiteValue(row.deployment),
+            SQLiteValue(row.provider), SQLiteValue(row.model), SQLiteValue(row.inputTokens), SQLiteValue(row.outputTokens),
+            SQLiteValue(row.cacheReadTokens), SQLiteValue(row.cacheWriteTokens), SQLiteValue(row.thinkingTokens), .real(row.spend),
+            SQLiteValue(row.status), SQLiteValue(row.errorType), SQLiteValue(row.sessionID), .real(row.durationMS),
+            SQLiteValue(row.attempts),
+        ]
+    }
+
+    private static func logRow(from row: SQLiteRow) -> SpendLogRow {
+        SpendLogRow(
+            requestID: row.string("request_id") ?? "", startTime: row.double("start_time") ?? 0, endTime: row.double("end_time") ?? 0,
+            keyName: row.string("key_name"), keyAlias: row.string("key_alias"), teamID: row.string("team_id"),
+            userID: row.string("user_id"), modelGroup: row.string("model_group"), deployment: row.string("deployment"),
+            provider: row.string("provider"), model: row.string("model"), inputTokens: row.int("input_tokens") ?? 0,
+            outputTokens: row.int("output_tokens") ?? 0, cacheReadTokens: row.int("cache_read_tokens") ?? 0,
+            cacheWriteTokens: row.int("cache_write_tokens") ?? 0, thinkingTokens: row.int("thinking_tokens") ?? 0,
+            spend: row.double("spend") ?? 0, status: row.int("status") ?? 0, errorType: row.string("error_type"),
+            sessionID: row.string("session_id"), durationMS: row.double("duration_ms") ?? 0, attempts: row.int("attempts") ?? 1
+        )
+    }
+
     // MARK: - Rows
 
     /// Runs `body`; a uniqueness violation becomes a ``GovernanceStoreConflict`` saying `conflict`.

@@ -15,6 +15,12 @@ final class SQLiteStatement {
         sqlite3_finalize(self.statement)
     }
 
+    /// Makes the statement ready to run again (its bindings stay until rebound).
+    func reset() throws(SQLiteError) {
+        let status = sqlite3_reset(self.statement)
+        guard status == SQLITE_OK else { throw SQLiteError(code: status, message: self.connection.lastMessage) }
+    }
+
     /// Binds `values` to the parameters `?1`, `?2`, … in order.
     func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
         for (offset, value) in values.enumerated() {

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import Switchboard
+
+@Suite("Budgets and spend: checked in memory, reset on schedule, written in batches")
+struct BudgetTests {
+    static let start = Date(timeIntervalSince1970: 1_780_000_000)
+
+    /// A directory on a new file with a team of budget `teamBudget` and a key in it of budget `keyBudget`.
+    static func directory(keyBudget: Double?, teamBudget: Double? = nil, duration: String? = nil)
+        throws -> (KeyDirectory, SQLiteGovernanceStore, String, String)
+    {
+        let path = SQLiteConnectionTests.temporaryPath()
+        let store = try SQLiteGovernanceStore(path: path)
+        let period = duration.flatMap(BudgetDuration.init)
+        let reset = period?.nextReset(after: Self.start)
+        try store.insertTeam(TeamRecord(
+            teamID: "t", limits: SpendLimits(maxBudget: teamBudget, budgetDuration: period, budgetResetAt: reset),
+            createdAt: Self.start, updatedAt: Self.start
+        ))
+        let directory = try KeyDirectory(store: store)
+        let (key, _) = try directory.generate(KeyRecord(
+            tokenHash: "", keyName: "", alias: "alice", teamID: "t",
+            limits: SpendLimits(maxBudget: keyBudget, budgetDuration: period, budgetResetAt: reset),
+            createdAt: Self.start, updatedAt: Self.start
+        ))
+        return (directory, store, path, key)
+    }
+
+    /// A finished request on `key` that cost `cost`.
+    static func spend(_ cost: Double, on key: String, in directory: KeyDirectory, now: Date) throws {
+        let identity = try directory.authenticate(key, now: now)
+        try directory.admit(identity, now: now)
+        var record = ExchangeRecord(requestID: UUID().uuidString, method: "POST", route: "/v1/messages")
+        record.virtualKey = identity
+        record.costUSD = cost
+        record.status = 200
+        record.usage = AnthropicUsage(inputTokens: 100, outputTokens: 10)
+        directory.exchangeDidFinish(record)
+    }
+
+    @Test("a spent budget is a 429 without retry-after that names what was spent and when it resets")
+    func keyBudget() throws {
+        let (directory, _, path, key) = try Self.directory(keyBudget: 1.0, duration: "1d")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.spend(0.6, on: key, in: directory, now: Self.start)
+        try Self.spend(0.6, on: key, in: directory, now: Self.start)  // admitted: 0.6 < 1.0; overshoots, as documented
+        do {
+            _ = try directory.authenticate(key, now: Self.start.addingTimeInterval(60))
+            Issue.record("a spent budget admitted a request")
+        } catch {
+            #expect(error.statusCode == 429 && error.type == "rate_limit_error")
+            #expect(error.headers["retry-after"] == nil)
+            #expect(error.message.contains("API key alice has spent $1.2000 of its max_budget of $1.00"))
+            #expect(error.message.contains("resets at 2026-05-29T20:26:40Z"))
+        }
+        // The period ends: spend starts again.
+        #expect(try directory.authenticate(key, now: Self.start.addingTimeInterval(86_400)).alias == "alice")
+    }
+
+    @Test("the team's budget binds its keys too")
+    func teamBudget() throws {
+        let (directory, _, path, key) = try Self.directory(keyBudget: nil, teamBudget: 0.5)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.spend(0.5, on: key, in: directory, now: Self.start)
+        #expect(throws: AnthropicError.self) { try directory.authenticate(key, now: Self.start) }
+    }
+
+    @Test("flush writes the spend and one log row per request in one batch; a reopened store has them")
+    func flushAndReopen() throws {
+        let (directory, store, path, key) = try Self.directory(keyBudget: 100, duration: "30d")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for cost in [0.25, 0.5, 0.125] { try Self.spend(cost, on: key, in: directory, now: Self.start) }
+        #expect(try store.keys().first?.spend == 0, "nothing is written until the flush")
+        try directory.flush()
+        try directory.flush()  // an empty batch writes nothing
+        let reopened = try KeyDirectory(databasePath: path)
+        #expect(reopened.key(key)?.spend == 0.875)
+        let rows = try reopened.spendLogs()
+        #expect(rows.count == 3)
+        #expect(rows.map(\.spend).reduce(0, +) == 0.875, "spend equals the log's rows")
+        #expect(rows.allSatisfy { $0.keyAlias == "alice" && $0.teamID == "t" && $0.inputTokens == 100 })
+        #expect(try store.team(id: "t")?.spend == 0.875)
+    }
+
+    @Test("a budget reset is written with the spend that follows it")
+    func resetPersists() throws {
+        let (directory, _, path, key) = try Self.directory(keyBudget: 10, duration: "1h")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.spend(3, on: key, in: directory, now: Self.start)
+        try directory.flush()
+        let later = Self.start.addingTimeInterval(3 * 3_600 + 5)
+        try Self.spend(1, on: key, in: directory, now: later)
+        try directory.flush()
+        let reopened = try KeyDirectory(databasePath: path)
+        let record = try #require(reopened.key(key))
+        #expect(record.spend == 1)
+        #expect(record.limits.budgetResetAt == Self.start.addingTimeInterval(4 * 3_600))
+    }
+}
