@@ -10,12 +10,13 @@ import urllib.request
 import anthropic
 import pytest
 
-from conftest import MASTER_KEY, Gateway
+from conftest import FAKE_GEMINI_KEY, MASTER_KEY, Gateway
 
 CONFIG = """
 model_list:
   - {{model_name: "claude-*", litellm_params: {{model: mock/echo}}}}
   - {{model_name: private, litellm_params: {{model: mock/echo}}}}
+{extra}
 general_settings:
   master_key: {master}
   database_url: "sqlite://{path}"
@@ -41,9 +42,9 @@ def database(tmp_path):
     return tmp_path / "state" / "switchboard.db"
 
 
-def start(tmp_path, database) -> Gateway:
+def start(tmp_path, database, extra: str = "") -> Gateway:
     database.parent.mkdir(exist_ok=True)
-    return Gateway(CONFIG.format(master=MASTER_KEY, path=database), tmp_path)
+    return Gateway(CONFIG.format(master=MASTER_KEY, path=database, extra=extra), tmp_path)
 
 
 def test_a_litellm_style_key_works_for_its_models_only(tmp_path, database):
@@ -117,5 +118,34 @@ def test_a_key_at_its_rate_limit_gets_anthropics_429(tmp_path, database):
         assert 1 <= int(headers["retry-after"]) <= 60
         assert headers["anthropic-ratelimit-requests-limit"] == "1"
         assert "ci-bot" in limited.value.message and "rpm_limit" in limited.value.message
+    finally:
+        gateway.stop()
+
+
+def test_a_spent_budget_stops_the_key_and_survives_a_restart(tmp_path, database, fake_gemini):
+    # A priced model (the mock is free), on the fake Gemini.
+    priced = f'  - {{model_name: priced, litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}}}'
+    gateway = start(tmp_path, database, priced)
+    try:
+        status, made = admin(gateway, "POST", "/key/generate", {"key_alias": "tight", "max_budget": 0.000001, "budget_duration": "30d"})
+        assert status == 200, made
+        client = anthropic.Anthropic(base_url=gateway.url, api_key=made["key"], max_retries=0)
+        first = client.messages.create(model="priced", max_tokens=32, messages=[{"role": "user", "content": "hello"}])
+        assert first.usage.input_tokens > 0
+        with pytest.raises(anthropic.RateLimitError) as spent:
+            client.messages.create(model="priced", max_tokens=32, messages=[{"role": "user", "content": "again"}])
+        assert "budget exceeded" in spent.value.message and "tight" in spent.value.message
+        assert "retry-after" not in spent.value.response.headers
+    finally:
+        assert gateway.stop() == 0
+
+    gateway = start(tmp_path, database, priced)
+    try:
+        status, info = admin(gateway, "GET", f"/key/info?key={made['key']}")
+        assert status == 200 and info["info"]["spend"] > 0.000001, "the spend was written at shutdown"
+        with pytest.raises(anthropic.RateLimitError):
+            anthropic.Anthropic(base_url=gateway.url, api_key=made["key"], max_retries=0).messages.create(
+                model="priced", max_tokens=32, messages=[{"role": "user", "content": "after restart"}]
+            )
     finally:
         gateway.stop()
