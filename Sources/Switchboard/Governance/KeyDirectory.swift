@@ -194,6 +194,39 @@ public final class KeyDirectory: ExchangeObserver {
         self.cache.withLock { $0.keys.values.sorted { ($0.createdAt, $0.tokenHash) < ($1.createdAt, $1.tokenHash) } }
     }
 
+    // MARK: Teams
+
+    func insertTeam(_ team: TeamRecord) throws {
+        try self.store.insertTeam(team)
+        self.cache.withLock { $0.teams[team.teamID] = team }
+    }
+
+    /// Replaces the team; false when there is none.
+    func updateTeam(_ team: TeamRecord) throws -> Bool {
+        guard try self.store.updateTeam(team) else { return false }
+        self.cache.withLock { $0.teams[team.teamID] = team }
+        return true
+    }
+
+    /// Deletes the team; its keys stay, without a team. False when there is none.
+    func deleteTeam(id: String) throws -> Bool {
+        guard try self.store.deleteTeam(id: id) else { return false }
+        self.cache.withLock { snapshot in
+            snapshot.teams.removeValue(forKey: id)
+            for (hash, key) in snapshot.keys where key.teamID == id { snapshot.keys[hash]?.teamID = nil }
+        }
+        return true
+    }
+
+    func team(id: String) -> TeamRecord? {
+        self.cache.withLock { $0.teams[id] }
+    }
+
+    /// Every team, oldest first.
+    func teams() -> [TeamRecord] {
+        self.cache.withLock { $0.teams.values.sorted { ($0.createdAt, $0.teamID) < ($1.createdAt, $1.teamID) } }
+    }
+
     /// Deletes the key with `hash`; false when there is none.
     func deleteKey(hash: String) throws -> Bool {
         let deleted = try self.store.deleteKey(hash: hash)

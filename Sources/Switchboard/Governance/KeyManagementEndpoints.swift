@@ -17,34 +17,18 @@ struct KeyManagementEndpoints: Sendable {
     ]
 
     func generate(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let fields = try await Self.body(request, allowed: Self.generateFields)
+        let fields = try await AdminJSON.body(request, allowed: Self.generateFields)
         let now = Date()
         var record = KeyRecord(tokenHash: "", keyName: "", createdAt: now, updatedAt: now)
-        do {
+        try AdminJSON.fieldErrors {
             record.alias = try fields.optional("key_alias")
             record.userID = try fields.optional("user_id")
             record.teamID = try fields.optional("team_id")
             record.models = try fields.optional("models") ?? []
-            record.limits.maxBudget = try Self.nonNegative(fields.optional("max_budget"), "max_budget")
-            if let text: String = try fields.optional("budget_duration") {
-                guard let duration = BudgetDuration(text) else { throw Self.badDuration("budget_duration", text) }
-                record.limits.budgetDuration = duration
-                record.limits.budgetResetAt = duration.nextReset(after: now)
-            }
-            record.limits.rpmLimit = try Self.nonNegative(fields.optional("rpm_limit"), "rpm_limit")
-            record.limits.tpmLimit = try Self.nonNegative(fields.optional("tpm_limit"), "tpm_limit")
-            record.limits.maxParallelRequests = try Self.nonNegative(fields.optional("max_parallel_requests"), "max_parallel_requests")
-            if let text: String = try fields.optional("duration") {
-                guard let duration = BudgetDuration(text) else { throw Self.badDuration("duration", text) }
-                record.expires = duration.nextReset(after: now)
-            }
-            if let metadata: JSONValue = try fields.optional("metadata") {
-                guard case .object = metadata else { throw JSONFieldError(path: ["metadata"], problem: "Input should be an object") }
-                record.metadata = metadata
-            }
+            try AdminJSON.applyLimits(fields, to: &record.limits, now: now)
+            record.expires = try AdminJSON.duration(fields, "duration")?.nextReset(after: now)
+            record.metadata = try AdminJSON.metadata(fields) ?? record.metadata
             record.blocked = try fields.optional("blocked") ?? false
-        } catch let error as JSONFieldError {
-            throw AnthropicError.invalidRequest(error.message)
         }
         let made: (key: String, record: KeyRecord)
         do {
@@ -54,7 +38,7 @@ struct KeyManagementEndpoints: Sendable {
         }
         var answer = Self.fields(of: made.record)
         answer["key"] = .string(made.key)
-        return Self.json(.object(answer))
+        return AdminJSON.response(.object(answer))
     }
 
     /// `GET /key/info?key=sk-…` (the key or its hash): `{"key": <hash>, "info": {…}}`.
@@ -62,7 +46,7 @@ struct KeyManagementEndpoints: Sendable {
         guard let asked = request.uri.queryParameters.get("key"), let record = self.directory.key(asked) else {
             throw AnthropicError.notFound("key: no such key")
         }
-        return Self.json(.object(["key": .string(record.tokenHash), "info": .object(Self.fields(of: record))]))
+        return AdminJSON.response(.object(["key": .string(record.tokenHash), "info": .object(Self.fields(of: record))]))
     }
 
     /// `GET /key/list`: the keys' hashes, as LiteLLM lists them (`return_full_object=true` for the records).
@@ -70,7 +54,7 @@ struct KeyManagementEndpoints: Sendable {
         let full = request.uri.queryParameters.get("return_full_object") == "true"
         let keys = self.directory.keys()
         let listed: [JSONValue] = keys.map { full ? .object(Self.fields(of: $0)) : .string($0.tokenHash) }
-        return Self.json(.object([
+        return AdminJSON.response(.object([
             "keys": .array(listed), "total_count": .number(Double(keys.count)), "current_page": .number(1),
             "total_pages": .number(1),
         ]))
@@ -78,14 +62,9 @@ struct KeyManagementEndpoints: Sendable {
 
     /// `POST /key/delete` with `{"keys": [key or hash, …]}` and/or `{"key_aliases": […]}`: `{"deleted_keys": […]}`.
     func delete(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        let fields = try await Self.body(request, allowed: ["keys", "key_aliases"])
-        let keys: [String]
-        let aliases: [String]
-        do {
-            keys = try fields.optional("keys") ?? []
-            aliases = try fields.optional("key_aliases") ?? []
-        } catch let error as JSONFieldError {
-            throw AnthropicError.invalidRequest(error.message)
+        let fields = try await AdminJSON.body(request, allowed: ["keys", "key_aliases"])
+        let (keys, aliases): ([String], [String]) = try AdminJSON.fieldErrors {
+            (try fields.optional("keys") ?? [], try fields.optional("key_aliases") ?? [])
         }
         var records: [(asked: String, record: KeyRecord)] = []
         for asked in keys {
@@ -97,59 +76,25 @@ struct KeyManagementEndpoints: Sendable {
             records.append((alias, record))
         }
         for (_, record) in records { _ = try self.directory.deleteKey(hash: record.tokenHash) }
-        return Self.json(.object(["deleted_keys": .array(records.map { .string($0.asked) })]))
+        return AdminJSON.response(.object(["deleted_keys": .array(records.map { .string($0.asked) })]))
     }
 
     // MARK: - JSON
 
     /// A key's fields in LiteLLM's names; `token` is the hash (never the key).
     static func fields(of record: KeyRecord) -> JSONObject {
-        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
-        func integer(_ value: Int?) -> JSONValue { value.map { .number(Double($0)) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
-        func time(_ value: Date?) -> JSONValue { value.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null }
-        return [
+        var fields: JSONObject = [
             "token": .string(record.tokenHash), "key_name": .string(record.keyName), "key_alias": text(record.alias),
             "user_id": text(record.userID), "team_id": text(record.teamID), "models": .array(record.models.map { .string($0) }),
-            "spend": .number(record.spend), "max_budget": number(record.limits.maxBudget),
-            "budget_duration": text(record.limits.budgetDuration?.description),
-            "budget_reset_at": time(record.limits.budgetResetAt), "rpm_limit": integer(record.limits.rpmLimit),
-            "tpm_limit": integer(record.limits.tpmLimit), "max_parallel_requests": integer(record.limits.maxParallelRequests),
-            "expires": time(record.expires), "blocked": .bool(record.blocked), "metadata": record.metadata,
-            "created_at": time(record.createdAt), "updated_at": time(record.updatedAt),
+            "spend": .number(record.spend),
         ]
-    }
-
-    private static func body(_ request: Request, allowed: Set<String>) async throws -> JSONObjectReader {
-        let bytes = try await request.body.collect(upTo: 1 << 20)
-        let json: JSONValue
-        do {
-            json = bytes.readableBytes == 0 ? .object([:]) : try bytes.withUnsafeReadableBytes { try JSONParser.parse($0) }
-        } catch {
-            throw AnthropicError.invalidRequest("The request body is not valid JSON: \(error)")
-        }
-        guard case .object(let object) = json else { throw AnthropicError.invalidRequest("body: Input should be an object") }
-        if let unknown = object.keys.first(where: { !allowed.contains($0) }) {
-            throw AnthropicError.invalidRequest("\(unknown): Extra inputs are not permitted (this build reads \(allowed.sorted().joined(separator: ", ")))")
-        }
-        return try JSONObjectReader(json)
-    }
-
-    private static func nonNegative<Number: Comparable & Numeric>(_ value: Number?, _ field: String) throws -> Number? {
-        guard let value else { return nil }
-        guard value >= 0 else { throw JSONFieldError(path: [field], problem: "Input should be greater than or equal to 0") }
-        return value
-    }
-
-    private static func badDuration(_ field: String, _ text: String) -> JSONFieldError {
-        JSONFieldError(path: [field], problem: "expected a duration such as 30s, 15m, 1h, 7d, 30d or 1mo; got \"\(text)\"")
-    }
-
-    private static func json(_ value: JSONValue) -> Response {
-        var writer = JSONWriter()
-        writer.value(value)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes))
-        )
+        for (name, value) in AdminJSON.fields(of: record.limits) { fields[name] = value }
+        fields["expires"] = AdminJSON.time(record.expires)
+        fields["blocked"] = .bool(record.blocked)
+        fields["metadata"] = record.metadata
+        fields["created_at"] = AdminJSON.time(record.createdAt)
+        fields["updated_at"] = AdminJSON.time(record.updatedAt)
+        return fields
     }
 }

@@ -37,14 +37,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         guard let directory = self.directory else { throw AnthropicError.authentication("invalid API key") }
         let identity = try directory.authenticate(presented)
-        if path.hasPrefix("/key/") {
-            throw AnthropicError(status: 403, type: "permission_error", message: "key management takes the master key")
+        if Self.administrativePrefixes.contains(where: path.hasPrefix) {
+            throw AnthropicError(status: 403, type: "permission_error", message: "\(path) takes the master key")
         }
         try directory.admit(identity)
         // From here the request holds a slot, which the directory frees when the exchange finishes.
         context.exchange.update { $0.virtualKey = identity }
         return try await next(request, context)
     }
+
+    /// Routes for the master key only: keys, teams and the spend log.
+    private static let administrativePrefixes = ["/key/", "/team/", "/spend/"]
 
     private static func presentedKey(_ request: Request) -> String? {
         if let key = request.headers[HTTPField.Name("x-api-key")!], !key.isEmpty { return key }

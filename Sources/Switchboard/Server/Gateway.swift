@@ -110,6 +110,13 @@ public struct Gateway: Sendable {
             router.get("/key/info", use: endpoints.info)
             router.get("/key/list", use: endpoints.list)
             router.post("/key/delete", use: endpoints.delete)
+            let teams = TeamManagementEndpoints(directory: keys)
+            router.post("/team/new", use: teams.new)
+            router.post("/team/update", use: teams.update)
+            router.post("/team/delete", use: teams.delete)
+            router.get("/team/info", use: teams.info)
+            router.get("/team/list", use: teams.list)
+            router.get("/spend/logs", use: SpendLogEndpoint(directory: keys).logs)
         }
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         let active = self.active
