@@ -122,6 +122,13 @@ def test_a_key_at_its_rate_limit_gets_anthropics_429(tmp_path, database):
         gateway.stop()
 
 
+def first_cost(gateway, key: str) -> float:
+    """What the spend log says the key's requests cost."""
+    status, rows = admin(gateway, "GET", f"/spend/logs?api_key={key}")
+    assert status == 200
+    return sum(row["spend"] for row in rows)
+
+
 def test_a_spent_budget_stops_the_key_and_survives_a_restart(tmp_path, database, fake_gemini):
     # A priced model (the mock is free), on the fake Gemini.
     priced = f'  - {{model_name: priced, litellm_params: {{model: gemini/gemini-2.5-flash, api_key: {FAKE_GEMINI_KEY}, api_base: "{fake_gemini}/v1beta"}}}}'
@@ -136,6 +143,13 @@ def test_a_spent_budget_stops_the_key_and_survives_a_restart(tmp_path, database,
             client.messages.create(model="priced", max_tokens=32, messages=[{"role": "user", "content": "again"}])
         assert "budget exceeded" in spent.value.message and "tight" in spent.value.message
         assert "retry-after" not in spent.value.response.headers
+        with urllib.request.urlopen(gateway.url + "/metrics") as response:
+            metrics = response.read().decode()
+        # A key without a team: its empty team label is left out.
+        spend = [line for line in metrics.splitlines() if line.startswith('switchboard_spend_usd_total{key_alias="tight"}')]
+        assert spend, [line for line in metrics.splitlines() if "spend" in line]
+        assert float(spend[0].split()[-1]) == pytest.approx(first_cost(gateway, made["key"]), rel=1e-9)
+        assert 'switchboard_limit_rejections_total{scope="key",kind="budget"} 1' in metrics
     finally:
         assert gateway.stop() == 0
 

@@ -36,7 +36,7 @@ public final class KeyDirectory: ExchangeObserver {
 
     /// Who `presented` is; a 401 naming why when it is no usable key. The reasons are distinct so a user can
     /// act on them, and none reveals anything about other keys.
-    func authenticate(_ presented: String, now: Date = Date()) throws(AnthropicError) -> KeyIdentity {
+    func authenticate(_ presented: String, now: Date = Date()) throws(KeyRefusal) -> KeyIdentity {
         let hash = VirtualKey.hash(presented)
         let found = self.cache.withLock { snapshot -> (KeyRecord, TeamRecord?)? in
             guard var key = snapshot.keys[hash] else { return nil }
@@ -51,16 +51,18 @@ public final class KeyDirectory: ExchangeObserver {
             }
             return (key, team)
         }
-        guard let (key, team) = found else { throw AnthropicError.authentication("invalid API key") }
+        func refuse(_ reason: String, _ message: String) -> KeyRefusal {
+            KeyRefusal(kind: .authentication(reason: reason), error: .authentication(message))
+        }
+        guard let (key, team) = found else { throw refuse("invalid", "invalid API key") }
+        let name = key.alias ?? key.keyName
         if let expires = key.expires, expires <= now {
-            throw AnthropicError.authentication("API key \(key.alias ?? key.keyName) expired at \(Self.timestamp(expires))")
+            throw refuse("expired", "API key \(name) expired at \(Self.timestamp(expires))")
         }
-        if key.blocked { throw AnthropicError.authentication("API key \(key.alias ?? key.keyName) is blocked") }
-        if team?.blocked == true {
-            throw AnthropicError.authentication("the team of API key \(key.alias ?? key.keyName) (\(team!.teamID)) is blocked")
-        }
-        try Self.checkBudget(key.limits, spent: key.spend, of: "API key \(key.alias ?? key.keyName)")
-        if let team { try Self.checkBudget(team.limits, spent: team.spend, of: "team \(team.alias ?? team.teamID)") }
+        if key.blocked { throw refuse("blocked", "API key \(name) is blocked") }
+        if let team, team.blocked { throw refuse("team_blocked", "the team of API key \(name) (\(team.teamID)) is blocked") }
+        try Self.checkBudget(key.limits, spent: key.spend, scope: "key", of: "API key \(name)")
+        if let team { try Self.checkBudget(team.limits, spent: team.spend, scope: "team", of: "team \(team.alias ?? team.teamID)") }
         // A key without its own model list may use its team's.
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
         var scopes = [
@@ -79,7 +81,7 @@ public final class KeyDirectory: ExchangeObserver {
     }
 
     /// Admits a request on `identity` under its key's and team's rate limits, or throws their 429.
-    func admit(_ identity: KeyIdentity, now: Date = Date()) throws(AnthropicError) {
+    func admit(_ identity: KeyIdentity, now: Date = Date()) throws(KeyRefusal) {
         try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
     }
 
@@ -143,13 +145,14 @@ public final class KeyDirectory: ExchangeObserver {
 
     /// A spent budget is a 429 without `retry-after`, as Anthropic answers a spend cap: waiting a little
     /// does not help. The message says what was spent and when the budget starts again.
-    private static func checkBudget(_ limits: SpendLimits, spent: Double, of owner: String) throws(AnthropicError) {
+    private static func checkBudget(_ limits: SpendLimits, spent: Double, scope: String, of owner: String) throws(KeyRefusal) {
         guard let budget = limits.maxBudget, spent >= budget else { return }
         let resets = limits.budgetResetAt.map { "; it resets at \(Self.timestamp($0))" } ?? "; it does not reset"
-        throw AnthropicError(
+        let error = AnthropicError(
             status: 429, type: "rate_limit_error",
             message: String(format: "budget exceeded: %@ has spent $%.4f of its max_budget of $%.2f", owner, spent, budget) + resets
         )
+        throw KeyRefusal(kind: .limit(scope: scope, kind: "budget"), error: error)
     }
 
     private static func logRow(_ record: ExchangeRecord, identity: KeyIdentity, endTime: Double) -> SpendLogRow {

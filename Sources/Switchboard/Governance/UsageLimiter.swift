@@ -33,22 +33,24 @@ final class UsageLimiter: Sendable {
 
     /// Admits a request under every scope's limits, or throws the 429 of the first limit it would break, with
     /// `retry-after` and Anthropic's rate-limit headers so Claude Code backs off as it does from Anthropic.
-    func admit(_ scopes: [(Scope, SpendLimits)], now: Date) throws(AnthropicError) {
+    func admit(_ scopes: [(Scope, SpendLimits)], now: Date) throws(KeyRefusal) {
         let minute = Int(now.timeIntervalSince1970 / 60)
         let reset = Date(timeIntervalSince1970: TimeInterval((minute + 1) * 60))
-        let refusal: AnthropicError? = self.windows.withLock { windows in
+        let refusal: KeyRefusal? = self.windows.withLock { windows in
             for (scope, limits) in scopes {
                 var window = windows[scope, default: Window()]
                 window.roll(to: minute)
                 windows[scope] = window
                 if let most = limits.maxParallelRequests, window.inFlight >= most {
                     return Self.refusal(
+                        scope, "parallel",
                         "\(scope.kind.rawValue) \(scope.label) has \(window.inFlight) requests in flight, its max_parallel_requests",
                         retryAfter: 1, headers: [:]
                     )
                 }
                 if let most = limits.rpmLimit, window.requests >= most {
                     return Self.refusal(
+                        scope, "rpm",
                         "\(scope.kind.rawValue) \(scope.label) reached its rpm_limit of \(most) requests a minute",
                         retryAfter: Self.seconds(until: reset, from: now),
                         headers: Self.headers("requests", limit: most, remaining: 0, reset: reset)
@@ -56,6 +58,7 @@ final class UsageLimiter: Sendable {
                 }
                 if let most = limits.tpmLimit, window.tokens >= most {
                     return Self.refusal(
+                        scope, "tpm",
                         "\(scope.kind.rawValue) \(scope.label) reached its tpm_limit of \(most) tokens a minute",
                         retryAfter: Self.seconds(until: reset, from: now),
                         headers: Self.headers("tokens", limit: most, remaining: 0, reset: reset)
@@ -85,10 +88,13 @@ final class UsageLimiter: Sendable {
         }
     }
 
-    private static func refusal(_ message: String, retryAfter: Int, headers: [String: String]) -> AnthropicError {
+    private static func refusal(
+        _ scope: Scope, _ kind: String, _ message: String, retryAfter: Int, headers: [String: String]
+    ) -> KeyRefusal {
         var headers = headers
         headers["retry-after"] = String(retryAfter)
-        return AnthropicError(status: 429, type: "rate_limit_error", message: message, headers: headers)
+        let error = AnthropicError(status: 429, type: "rate_limit_error", message: message, headers: headers)
+        return KeyRefusal(kind: .limit(scope: scope.kind.rawValue, kind: kind), error: error)
     }
 
     /// Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`.

@@ -120,6 +120,8 @@ public struct ExchangeRecord: Sendable {
     }
     /// The virtual key the request came with; nil for the master key or a gateway without keys.
     public var virtualKey: KeyIdentity?
+    /// Why its key was refused, when it was.
+    public var keyRefusal: KeyRefusal.Kind?
     /// The Claude Code session (header `X-Claude-Code-Session-Id`, else `metadata.user_id`).
     public var sessionID: String?
     /// The client's `User-Agent`.

@@ -30,12 +30,32 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         guard let presented = Self.presentedKey(request) else {
+            context.exchange.update { $0.keyRefusal = .authentication(reason: "missing") }
             throw AnthropicError.authentication("missing API key: send it as x-api-key or Authorization: Bearer")
         }
         if Self.constantTimeEquals(Array(presented.utf8), self.masterKey) {
             return try await next(request, context)
         }
-        guard let directory = self.directory else { throw AnthropicError.authentication("invalid API key") }
+        guard let directory = self.directory else {
+            context.exchange.update { $0.keyRefusal = .authentication(reason: "invalid") }
+            throw AnthropicError.authentication("invalid API key")
+        }
+        do {
+            return try await self.admitted(request, context: context, next: next, directory: directory, presented: presented)
+        } catch let refusal as KeyRefusal {
+            context.exchange.update { $0.keyRefusal = refusal.kind }
+            throw refusal.error
+        }
+    }
+
+    private func admitted(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response,
+        directory: KeyDirectory,
+        presented: String
+    ) async throws -> Response {
+        let path = request.uri.path
         let identity = try directory.authenticate(presented)
         if Self.administrativePrefixes.contains(where: path.hasPrefix) {
             throw AnthropicError(status: 403, type: "permission_error", message: "\(path) takes the master key")

@@ -79,7 +79,8 @@ public struct Gateway: Sendable {
         self.active = active
         metrics.reportDeployments { modelRouter.health(of: active.snapshot.groups) }
         let tracing: [any ExchangeObserver] = spans.map { [TracingObserver(record: $0)] } ?? []
-        self.observers = [metrics] + tracing + (keys.map { [$0] } ?? []) + observers
+        let governance: [any ExchangeObserver] = keys.map { [$0, GovernanceMetrics(registry: metricsRegistry)] } ?? []
+        self.observers = [metrics] + tracing + governance + observers
     }
 
     /// The router, for in-process tests and for ``makeApplication(onServerRunning:)``.

@@ -50,10 +50,11 @@ struct BudgetTests {
             _ = try directory.authenticate(key, now: Self.start.addingTimeInterval(60))
             Issue.record("a spent budget admitted a request")
         } catch {
-            #expect(error.statusCode == 429 && error.type == "rate_limit_error")
-            #expect(error.headers["retry-after"] == nil)
-            #expect(error.message.contains("API key alice has spent $1.2000 of its max_budget of $1.00"))
-            #expect(error.message.contains("resets at 2026-05-29T20:26:40Z"))
+            #expect(error.error.statusCode == 429 && error.error.type == "rate_limit_error")
+            #expect(error.error.headers["retry-after"] == nil)
+            #expect(error.error.message.contains("API key alice has spent $1.2000 of its max_budget of $1.00"))
+            #expect(error.error.message.contains("resets at 2026-05-29T20:26:40Z"))
+            #expect(error.kind == .limit(scope: "key", kind: "budget"))
         }
         // The period ends: spend starts again.
         #expect(try directory.authenticate(key, now: Self.start.addingTimeInterval(86_400)).alias == "alice")
@@ -64,7 +65,7 @@ struct BudgetTests {
         let (directory, _, path, key) = try Self.directory(keyBudget: nil, teamBudget: 0.5)
         defer { try? FileManager.default.removeItem(atPath: path) }
         try Self.spend(0.5, on: key, in: directory, now: Self.start)
-        #expect(throws: AnthropicError.self) { try directory.authenticate(key, now: Self.start) }
+        #expect(throws: KeyRefusal.self) { try directory.authenticate(key, now: Self.start) }
     }
 
     @Test("flush writes the spend and one log row per request in one batch; a reopened store has them")

@@ -54,6 +54,11 @@ struct TeamAndSpendEndpointTests {
         #expect(unknownField.status == .badRequest)
         let asKey = try await Self.get(harness, "/team/list", headers: bearer)
         #expect(asKey.status == .forbidden)
+
+        // Each refusal counted, by kind.
+        #expect(harness.metric("switchboard_limit_rejections", ["key", "model"]) == 1)
+        #expect(harness.metric("switchboard_auth_failures", ["team_blocked"]) == 1)
+        #expect(harness.metric("switchboard_auth_failures", ["expired"]) == 0)
     }
 
     @Test("/spend/logs: one row per request on a key, with LiteLLM's field names, filtered by key and request")

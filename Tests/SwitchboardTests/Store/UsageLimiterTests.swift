@@ -24,12 +24,12 @@ struct UsageLimiterTests {
             try limiter.admit([(Self.key, limits)], now: now)
             Issue.record("the third request of the minute was admitted")
         } catch {
-            #expect(error.statusCode == 429 && error.type == "rate_limit_error")
-            #expect(error.headers["retry-after"] == "45")
-            #expect(error.headers["anthropic-ratelimit-requests-limit"] == "2")
-            #expect(error.headers["anthropic-ratelimit-requests-remaining"] == "0")
-            #expect(error.headers["anthropic-ratelimit-requests-reset"] != nil)
-            #expect(error.message.contains("alice") && error.message.contains("rpm_limit"))
+            #expect(error.error.statusCode == 429 && error.error.type == "rate_limit_error")
+            #expect(error.error.headers["retry-after"] == "45")
+            #expect(error.error.headers["anthropic-ratelimit-requests-limit"] == "2")
+            #expect(error.error.headers["anthropic-ratelimit-requests-remaining"] == "0")
+            #expect(error.error.headers["anthropic-ratelimit-requests-reset"] != nil)
+            #expect(error.error.message.contains("alice") && error.error.message.contains("rpm_limit"))
         }
         try limiter.admit([(Self.key, limits)], now: Self.minuteStart.addingTimeInterval(60))  // the next minute starts afresh
     }
@@ -41,11 +41,11 @@ struct UsageLimiterTests {
         let tokens = SpendLimits(tpmLimit: 1_000)
         try limiter.admit([(Self.key, tokens)], now: now)
         limiter.release([Self.key], tokens: 1_200, now: now)
-        #expect(throws: AnthropicError.self) { try limiter.admit([(Self.key, tokens)], now: now) }
+        #expect(throws: KeyRefusal.self) { try limiter.admit([(Self.key, tokens)], now: now) }
 
         let parallel = SpendLimits(maxParallelRequests: 1)
         try limiter.admit([(Self.team, parallel)], now: now)
-        #expect(throws: AnthropicError.self) { try limiter.admit([(Self.team, parallel)], now: now) }
+        #expect(throws: KeyRefusal.self) { try limiter.admit([(Self.team, parallel)], now: now) }
         limiter.release([Self.team], tokens: 0, now: now)
         try limiter.admit([(Self.team, parallel)], now: now)
     }
@@ -55,7 +55,7 @@ struct UsageLimiterTests {
         let limiter = UsageLimiter()
         let now = Self.minuteStart
         try limiter.admit([(Self.team, SpendLimits(maxParallelRequests: 1))], now: now)
-        #expect(throws: AnthropicError.self) {
+        #expect(throws: KeyRefusal.self) {
             try limiter.admit([(Self.key, SpendLimits(rpmLimit: 1)), (Self.team, SpendLimits(maxParallelRequests: 1))], now: now)
         }
         try limiter.admit([(Self.key, SpendLimits(rpmLimit: 1))], now: now)
@@ -79,5 +79,6 @@ struct UsageLimiterTests {
         #expect(second.headers[HTTPField.Name("anthropic-ratelimit-requests-limit")!] == "1")
         let other = try await harness.test { try await $0.post("/v1/messages", message, headers: VirtualKeyGatewayTests.bearer(freeKey)) }
         #expect(other.status == .ok)
+        #expect(harness.metric("switchboard_limit_rejections", ["key", "rpm"]) == 1)
     }
 }

@@ -142,7 +142,7 @@ struct VirtualKeyGatewayTests {
         let directory = try KeyDirectory(store: store)
         let (key, _) = try directory.generate(KeyRecord(tokenHash: "", keyName: "", teamID: "t", expires: now, createdAt: now, updatedAt: now))
         #expect(try directory.authenticate(key, now: now.addingTimeInterval(-1)).allowedModels == ["claude-haiku-*"])
-        #expect(throws: AnthropicError.self) { try directory.authenticate(key, now: now) }
+        #expect(throws: KeyRefusal.self) { try directory.authenticate(key, now: now) }
     }
 
     @Test("database_url: sqlite only in this build, and only with a master key")
