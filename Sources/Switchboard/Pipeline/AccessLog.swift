@@ -1,7 +1,8 @@
 import Logging
 
 /// Writes one log line per finished request: id, trace id, session, method, route, model, provider,
-/// status, duration. Never a key, a token, or message content. Excluded routes (health probes and
+/// status, duration, and a virtual key's alias (else its `sk-...abcd` name) and team, or why it was
+/// refused. Never a key, a token, or message content. Excluded routes (health probes and
 /// scrapes, by default; ``ExchangeRecord/isExcluded``) write none.
 public struct AccessLog: ExchangeObserver {
     private let logger: Logger
@@ -37,6 +38,15 @@ public struct AccessLog: ExchangeObserver {
             metadata["attempts"] = .stringConvertible(record.upstreamAttempts.count)
             let chain = record.fallbackChain
             if chain.count > 1 { metadata["fallback_chain"] = .string(chain.joined(separator: ">")) }
+        }
+        if let key = record.virtualKey {
+            metadata["key_alias"] = .string(key.alias ?? key.keyName)
+            if let team = key.teamID { metadata["team_id"] = .string(team) }
+        }
+        switch record.keyRefusal {
+        case .authentication(let reason)?: metadata["key_refused"] = .string(reason)
+        case .limit(let scope, let kind)?: metadata["key_refused"] = .string("\(scope)_\(kind)")
+        case nil: break
         }
         if record.clientDisconnected { metadata["client_disconnected"] = .stringConvertible(true) }
         self.logger.info("request", metadata: metadata)
