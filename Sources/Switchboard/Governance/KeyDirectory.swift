@@ -128,8 +128,8 @@ public final class KeyDirectory: ExchangeObserver {
     }
 
     /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
-    func spendLogs(limit: Int = 1_000) throws -> [SpendLogRow] {
-        try self.store.spendLogs(limit: limit)
+    func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) throws -> [SpendLogRow] {
+        try self.store.spendLogs(filter, limit: limit)
     }
 
     /// When a budget's period is over, its spend starts again from 0; returns the next reset (seconds since the

@@ -15,16 +15,15 @@ struct SpendLogEndpoint: Sendable {
             throw AnthropicError.invalidRequest("limit: expected a whole number from 1 to 10000")
         }
         try self.directory.flush()
-        var rows = try self.directory.spendLogs(limit: 10_000)
-        if let id = query.get("request_id") { rows = rows.filter { $0.requestID == id } }
-        if let session = query.get("session_id") { rows = rows.filter { $0.sessionID == session } }
-        if let team = query.get("team_id") { rows = rows.filter { $0.teamID == team } }
-        if let user = query.get("user_id") { rows = rows.filter { $0.userID == user } }
-        if let key = query.get("api_key") {
-            let name = self.directory.key(key)?.keyName ?? key
-            rows = rows.filter { $0.keyName == name }
-        }
-        return AdminJSON.response(.array(rows.prefix(limit).map { .object(Self.fields(of: $0)) }))
+        let filter = SpendLogFilter(
+            requestID: query.get("request_id"),
+            sessionID: query.get("session_id"),
+            keyName: query.get("api_key").map { self.directory.key($0)?.keyName ?? $0 },
+            teamID: query.get("team_id"),
+            userID: query.get("user_id")
+        )
+        let rows = try self.directory.spendLogs(filter, limit: limit)
+        return AdminJSON.response(.array(rows.map { .object(Self.fields(of: $0)) }))
     }
 
     static func fields(of row: SpendLogRow) -> JSONObject {

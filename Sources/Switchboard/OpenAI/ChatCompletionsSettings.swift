@@ -20,9 +20,6 @@ public struct ChatCompletionsSettings: Sendable, Hashable {
     /// `tokenize_url`: a vLLM-style `/tokenize` endpoint that counts tokens for `count_tokens`.
     public var tokenizeURL: String?
 
-    /// The `litellm_params` keys these settings read, besides `api_base` and `api_key`.
-    static let parameterNames: Set<String> = ["api_version", "extra_headers", "organization", "tokenize_url"]
-
     /// Azure's API version when neither `api_version` nor `AZURE_API_VERSION` names one: recent enough for
     /// the o-series and gpt-5 deployments.
     static let defaultAzureAPIVersion = "2025-02-01-preview"
@@ -166,12 +163,5 @@ public struct ChatCompletionsSettings: Sendable, Hashable {
                 "!#$%&'*+-.^_`|~".utf8.contains(byte)
             }
         }
-    }
-
-    /// One line for `switchboard check`: where the requests go and where the key came from.
-    var summary: String {
-        let key = self.apiKey == nil ? "no key" : "key from \(self.keyOrigin)"
-        return "\(self.base) (\(self.baseOrigin == "api_base" ? "api_base" : self.baseOrigin)), \(key)"
-            + (self.apiVersion.map { ", api-version \($0)" } ?? "")
     }
 }

@@ -2,7 +2,8 @@ import Telemetry
 
 /// Ids in Anthropic's shapes: `msg_…`, `toolu_…` and `srvtoolu_…`, 24 random base-62 characters.
 enum Identifiers {
-    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    /// The 62 letters and digits ids are made of (also Mistral's tool ids and virtual keys).
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     static func message() -> String { "msg_" + random(24) }
     static func toolUse() -> String { "toolu_" + random(24) }

@@ -21,8 +21,8 @@ protocol GovernanceStore: Sendable {
 
     /// Writes `batch` in one transaction: all of it or none.
     func record(_ batch: SpendBatch) throws
-    /// The spend log's rows, newest first, at most `limit`.
-    func spendLogs(limit: Int) throws -> [SpendLogRow]
+    /// The spend log's rows matching `filter`, newest first, at most `limit`.
+    func spendLogs(_ filter: SpendLogFilter, limit: Int) throws -> [SpendLogRow]
 }
 
 /// Why the store refused a change (a duplicate alias, an unknown team): a client error for the admin API.

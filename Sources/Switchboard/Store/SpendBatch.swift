@@ -31,6 +31,16 @@ struct SpendBatch: Sendable {
     }
 }
 
+/// Which spend-log rows to read; a nil field matches every row.
+struct SpendLogFilter: Sendable {
+    var requestID: String?
+    var sessionID: String?
+    /// The key's `sk-...abcd` name.
+    var keyName: String?
+    var teamID: String?
+    var userID: String?
+}
+
 /// One finished request in the audit log: who, what, how much, how it ended. Never content, never a key.
 struct SpendLogRow: Sendable, Hashable {
     var requestID: String

@@ -71,7 +71,7 @@ struct ChatCompletionsGatewayTests {
         return response.events.last { $0.name == "message_delta" }.flatMap { ($0.data["delta"] as? [String: Any])?["stop_reason"] as? String }
     }
 
-    @Test("text, streaming and not: Claude Code's max_tokens cut to gpt-4.1's limit, usage recorded", arguments: [false, true])
+    @Test("text, streaming and not: Claude Code's max_tokens within gpt-4.1's limit goes as it is, usage recorded", arguments: [false, true])
     func text(stream: Bool) async throws {
         let (fake, harness) = try await Self.start()
         let response = try await harness.test { client in
@@ -85,7 +85,10 @@ struct ChatCompletionsGatewayTests {
         let record = try #require(harness.recorder.all.first)
         #expect(record.provider == .openai)
         #expect(record.usage.inputTokens > 0 && record.usage.outputTokens > 0)
-        #expect(record.translationEvents.map(\.detail) == ["max_tokens 32000 → 32768"] || record.translationEvents.isEmpty)
+        #expect(record.translationEvents.isEmpty)
+        let sent = try JSONSerialization.jsonObject(with: Data(request.body.readableBytesView)) as! [String: Any]
+        #expect(sent["max_tokens"] as? Int == 32_000)
+        #expect(sent["model"] as? String == "gpt-4.1")
         await fake.stop()
     }
 

@@ -12,7 +12,17 @@ struct ChatCompletionsRequestTranslator {
     let dialect: ChatCompletionsDialect
     let dropParams: Bool
     /// Whether the body names the model (not on an Azure deployment URL, where the deployment is the model).
-    var namesModel = true
+    let namesModel: Bool
+    /// What the model id says about the parameters it takes, read once.
+    private let family: OpenAIModelFamily
+
+    init(model: String, dialect: ChatCompletionsDialect, dropParams: Bool, namesModel: Bool = true) {
+        self.model = model
+        self.dialect = dialect
+        self.dropParams = dropParams
+        self.namesModel = namesModel
+        self.family = OpenAIModelFamily(model: model)
+    }
 
     struct Translation {
         var body: JSONObject
@@ -21,7 +31,6 @@ struct ChatCompletionsRequestTranslator {
         var declaredTools: Set<String>
     }
 
-    private var family: OpenAIModelFamily { OpenAIModelFamily(model: self.model) }
     /// Whether OpenAI's rules for reasoning models apply to this request.
     private var reasoningRules: Bool { self.dialect.followsOpenAIReasoningRules && self.family.isReasoning }
 

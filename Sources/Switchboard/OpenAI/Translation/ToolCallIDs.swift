@@ -23,21 +23,14 @@ enum ToolCallIDs {
             }
             var digits: [UInt8] = []
             for _ in 0..<9 {
-                digits.append(Self.alphabet[Int(hash % 62)])
+                digits.append(Identifiers.alphabet[Int(hash % 62)])
                 hash /= 62
             }
             return String(decoding: digits, as: UTF8.self)
         }
     }
 
-    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            false
-        }
+        Identifiers.alphabet.contains(byte)
     }
 }

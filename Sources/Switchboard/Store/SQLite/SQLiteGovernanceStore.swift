@@ -114,9 +114,20 @@ final class SQLiteGovernanceStore: GovernanceStore {
         }
     }
 
-    func spendLogs(limit: Int) throws -> [SpendLogRow] {
-        try self.connection.withLock {
-            try $0.query("SELECT * FROM spend_logs ORDER BY start_time DESC, request_id LIMIT ?1", [.integer(Int64(limit))])
+    func spendLogs(_ filter: SpendLogFilter, limit: Int) throws -> [SpendLogRow] {
+        var conditions: [String] = []
+        var values: [SQLiteValue] = [.integer(Int64(limit))]
+        for (column, value) in [
+            ("request_id", filter.requestID), ("session_id", filter.sessionID), ("key_name", filter.keyName),
+            ("team_id", filter.teamID), ("user_id", filter.userID),
+        ] {
+            guard let value else { continue }
+            values.append(.text(value))
+            conditions.append("\(column) = ?\(values.count)")
+        }
+        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
+        return try self.connection.withLock {
+            try $0.query("SELECT * FROM spend_logs \(clause)ORDER BY start_time DESC, request_id LIMIT ?1", values)
         }.map(Self.logRow(from:))
     }
 
