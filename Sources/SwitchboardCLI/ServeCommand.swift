@@ -115,6 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Opened (created and migrated when new) before serving: a database that cannot open stops the start.
         let keys = try configuration.databasePath.map { path in
+            if let directory = configuration.governance.stateDirectory {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
             let directory = try KeyDirectory(databasePath: path)
             logger.notice("virtual keys from \(path)")
             return directory
@@ -132,10 +135,13 @@ struct ServeCommand: AsyncParsableCommand {
             captureContent: capture,
             keys: keys
         )
+        try gateway.applyGovernance(configuration)
         let source = ConfigurationSource(path: self.config)
         gateway.configurationLoaded(sha256: (try? source.contents.sha256) ?? "")
         var services: [any Service] = [SpanProcessorService(processor: processor)]
-        if let keys { services.append(SpendFlushService(keys: keys, logger: logger)) }
+        if let keys {
+            services.append(SpendFlushService(keys: keys, logger: logger, retentionDays: configuration.governance.spendLogRetentionDays))
+        }
         if self.config != nil {
             services.append(ConfigurationWatcher(source: source, environment: environment, gateway: gateway, logger: logger))
         }

@@ -67,6 +67,8 @@ private struct Reader {
                         "content_policy_fallbacks", "retry_policy", "allowed_fails", "cooldown_time":
                         try self.routerSetting(setting, node, into: &litellmRouter)
                     case "request_timeout": litellmRouter.timeout = try self.duration(node)
+                    case "max_budget": configuration.governance.maxBudget = try node.double(in: 0...1e12, "US dollars")
+                    case "budget_duration": configuration.governance.budgetDuration = try self.budgetDuration(node)
                     default: self.ignore(node)
                     }
                 }
@@ -81,7 +83,7 @@ private struct Reader {
             case "router_settings":
                 routerNode = value
             case "switchboard":
-                configuration.server = try self.serverSettings(value, router: &switchboardRouter)
+                configuration.server = try self.serverSettings(value, router: &switchboardRouter, governance: &configuration.governance)
             default:
                 self.ignore(value)
             }
@@ -108,6 +110,13 @@ private struct Reader {
         if configuration.databasePath != nil, configuration.masterKey == nil {
             // Keys are administered with the master key; without one the key API would be open to anyone.
             throw ConfigurationError(path: "general_settings.database_url", message: "virtual keys need general_settings.master_key (or LITELLM_MASTER_KEY)")
+        }
+        if configuration.masterKey != nil, configuration.databasePath == nil {
+            let directory = configuration.governance.stateDirectory.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
+            configuration.databasePath = directory + "switchboard.db"
+        }
+        if configuration.masterKey == nil, !configuration.governance.keys.isEmpty || !configuration.governance.teams.isEmpty {
+            throw ConfigurationError(path: "switchboard.virtual_keys", message: "virtual keys need general_settings.master_key (or LITELLM_MASTER_KEY)")
         }
         let (sampler, samplerWarnings) = TraceSampler.fromEnvironment(self.environment)
         configuration.server.tracePolicy.sampler = sampler
@@ -303,6 +312,14 @@ private struct Reader {
         return String(url.dropFirst(scheme.count))
     }
 
+    private func budgetDuration(_ node: ConfigNode) throws -> BudgetDuration {
+        let text = try node.string()
+        guard let duration = BudgetDuration(text) else {
+            throw node.error("expected a duration such as 30s, 15m, 1h, 7d, 30d or 1mo; got \"\(text)\"")
+        }
+        return duration
+    }
+
     private func aliases(_ node: ConfigNode) throws -> [String: String] {
         var aliases: [String: String] = [:]
         for (alias, target) in try node.mapping() {
@@ -315,10 +332,16 @@ private struct Reader {
         return aliases
     }
 
-    private mutating func serverSettings(_ node: ConfigNode, router: inout SwitchboardRouting) throws -> ServerSettings {
+    private mutating func serverSettings(
+        _ node: ConfigNode, router: inout SwitchboardRouting, governance: inout GovernanceSettings
+    ) throws -> ServerSettings {
         var settings = ServerSettings()
         for (key, value) in try node.mapping() {
             switch key {
+            case "state_dir": governance.stateDirectory = try self.secret(value)
+            case "spend_log_retention_days": governance.spendLogRetentionDays = try value.int(in: 1...36_500)
+            case "teams": governance.teams = try value.sequence().map { try DeclaredRecords.team($0) }
+            case "virtual_keys": governance.keys = try value.sequence().map { try DeclaredRecords.key($0, resolve: self.secret) }
             case "routing":
                 for (option, node) in try value.mapping() {
                     switch option {

@@ -11,9 +11,11 @@ public struct GatewayConfiguration: Sendable {
     public var aliases: [String: String]
     /// `general_settings.master_key` (else `LITELLM_MASTER_KEY`): when set, every route but the health checks needs it.
     public var masterKey: String?
-    /// `general_settings.database_url` (`sqlite:///path`): where virtual keys, teams and spend live; nil
-    /// for a gateway with the master key only.
+    /// `general_settings.database_url` (`sqlite:///path`): where virtual keys, teams and spend live. Unset
+    /// with a master key: `switchboard.db` in `switchboard.state_dir` (else the working directory); nil for
+    /// a gateway without a master key, which has nothing to administer keys with.
     public var databasePath: String?
+    public var governance = GovernanceSettings()
     /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
     public var dropParams: Bool
     /// `router_settings`: retries, fallbacks, cooldowns, the routing strategy.

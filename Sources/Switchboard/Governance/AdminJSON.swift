@@ -33,6 +33,15 @@ enum AdminJSON {
         }
     }
 
+    /// Runs a store change, turning its conflict (a duplicate alias, an unknown team) into a 400.
+    static func storeConflicts<Value>(_ body: () throws -> Value) throws -> Value {
+        do {
+            return try body()
+        } catch let conflict as GovernanceStoreConflict {
+            throw AnthropicError.invalidRequest(conflict.description)
+        }
+    }
+
     /// Sets the limits `fields` name: budget and its period (which starts now), and the rates.
     static func applyLimits(_ fields: JSONObjectReader, to limits: inout SpendLimits, now: Date) throws {
         if let budget: Double = try fields.optional("max_budget") { limits.maxBudget = try self.nonNegative(budget, "max_budget") }
@@ -79,7 +88,7 @@ enum AdminJSON {
     }
 
     static func time(_ date: Date?) -> JSONValue {
-        date.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        date.map { .string(UTCTime.timestamp($0)) } ?? .null
     }
 
     static func response(_ value: JSONValue) -> Response {

@@ -10,15 +10,23 @@ import Synchronization
 /// serving, and at shutdown). A budget is checked when a request comes, so requests already in flight
 /// when it is reached may overshoot it by their own cost.
 public final class KeyDirectory: ExchangeObserver {
-    private let store: any GovernanceStore
-    private let cache: Mutex<Snapshot>
+    let store: any GovernanceStore
+    let cache: Mutex<Snapshot>
     private let limiter = UsageLimiter()
 
-    private struct Snapshot {
+    struct Snapshot {
         var keys: [String: KeyRecord] = [:]
         var teams: [String: TeamRecord] = [:]
+        /// `litellm_settings.max_budget` and `budget_duration`, with what every request together spent.
+        var gateway = GatewayBudget()
         /// Spend, resets and log rows not yet written.
         var pending = SpendBatch()
+    }
+
+    /// The gateway-wide budget: its limits come from the configuration, its spend and period from the store.
+    struct GatewayBudget {
+        var limits = SpendLimits()
+        var spend = 0.0
     }
 
     /// The directory over the SQLite database at `path`, created and migrated when needed.
@@ -31,6 +39,9 @@ public final class KeyDirectory: ExchangeObserver {
         var snapshot = Snapshot()
         for key in try store.keys() { snapshot.keys[key.tokenHash] = key }
         for team in try store.teams() { snapshot.teams[team.teamID] = team }
+        let gateway = try store.gatewaySpend()
+        snapshot.gateway.spend = gateway.spend
+        snapshot.gateway.limits.budgetResetAt = gateway.resetAt
         self.cache = Mutex(snapshot)
     }
 
@@ -38,31 +49,33 @@ public final class KeyDirectory: ExchangeObserver {
     /// act on them, and none reveals anything about other keys.
     func authenticate(_ presented: String, now: Date = Date()) throws(KeyRefusal) -> KeyIdentity {
         let hash = VirtualKey.hash(presented)
-        let found = self.cache.withLock { snapshot -> (KeyRecord, TeamRecord?)? in
+        let found = self.cache.withLock { snapshot -> (KeyRecord, TeamRecord?, GatewayBudget)? in
+            Self.restartGatewayBudgetIfDue(&snapshot, now: now)
             guard var key = snapshot.keys[hash] else { return nil }
             if let next = Self.restartBudgetIfDue(of: &key.limits, spend: &key.spend, now: now) {
                 snapshot.keys[hash] = key
                 snapshot.pending.resets.append(SpendBatch.Reset(scope: .key(hash: hash), next: next))
             }
-            guard let teamID = key.teamID, var team = snapshot.teams[teamID] else { return (key, nil) }
+            guard let teamID = key.teamID, var team = snapshot.teams[teamID] else { return (key, nil, snapshot.gateway) }
             if let next = Self.restartBudgetIfDue(of: &team.limits, spend: &team.spend, now: now) {
                 snapshot.teams[teamID] = team
                 snapshot.pending.resets.append(SpendBatch.Reset(scope: .team(id: teamID), next: next))
             }
-            return (key, team)
+            return (key, team, snapshot.gateway)
         }
         func refuse(_ reason: String, _ message: String) -> KeyRefusal {
             KeyRefusal(kind: .authentication(reason: reason), error: .authentication(message))
         }
-        guard let (key, team) = found else { throw refuse("invalid", "invalid API key") }
+        guard let (key, team, gateway) = found else { throw refuse("invalid", "invalid API key") }
         let name = key.alias ?? key.keyName
         if let expires = key.expires, expires <= now {
-            throw refuse("expired", "API key \(name) expired at \(Self.timestamp(expires))")
+            throw refuse("expired", "API key \(name) expired at \(UTCTime.timestamp(expires))")
         }
         if key.blocked { throw refuse("blocked", "API key \(name) is blocked") }
         if let team, team.blocked { throw refuse("team_blocked", "the team of API key \(name) (\(team.teamID)) is blocked") }
         try Self.checkBudget(key.limits, spent: key.spend, scope: "key", of: "API key \(name)")
         if let team { try Self.checkBudget(team.limits, spent: team.spend, scope: "team", of: "team \(team.alias ?? team.teamID)") }
+        try Self.checkBudget(gateway.limits, spent: gateway.spend, scope: "gateway", of: "the gateway")
         // A key without its own model list may use its team's.
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
         var scopes = [
@@ -80,23 +93,61 @@ public final class KeyDirectory: ExchangeObserver {
         )
     }
 
+    /// The gateway's budget alone, for requests on the master key: spent, it refuses them too.
+    func checkGatewayBudget(now: Date = Date()) throws(KeyRefusal) {
+        let gateway = self.cache.withLock { snapshot in
+            Self.restartGatewayBudgetIfDue(&snapshot, now: now)
+            return snapshot.gateway
+        }
+        try Self.checkBudget(gateway.limits, spent: gateway.spend, scope: "gateway", of: "the gateway")
+    }
+
+    /// Sets the gateway-wide budget (`litellm_settings.max_budget`, `budget_duration`), at start and on
+    /// every reload. The period runs on from the store's; a new or changed duration starts a new one now.
+    func configureGatewayBudget(maxBudget: Double?, duration: BudgetDuration?, now: Date = Date()) {
+        self.cache.withLock { snapshot in
+            let limits = snapshot.gateway.limits
+            snapshot.gateway.limits.maxBudget = maxBudget
+            snapshot.gateway.limits.budgetDuration = duration
+            guard let duration else {
+                snapshot.gateway.limits.budgetResetAt = nil
+                return
+            }
+            let continues = limits.budgetResetAt != nil && (limits.budgetDuration == nil || limits.budgetDuration == duration)
+            if continues { return }
+            let next = duration.nextReset(after: now)
+            snapshot.gateway.limits.budgetResetAt = next
+            snapshot.gateway.spend = 0
+            snapshot.pending.resets.append(SpendBatch.Reset(scope: .gateway, next: next.timeIntervalSince1970))
+        }
+    }
+
     /// Admits a request on `identity` under its key's and team's rate limits, or throws their 429.
     func admit(_ identity: KeyIdentity, now: Date = Date()) throws(KeyRefusal) {
         try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
     }
 
-    /// A request on a virtual key ended: its slot is freed, its tokens counted, its cost added to its key's and
-    /// team's spend, and its spend-log row queued.
+    /// A request ended. On a virtual key its slot is freed, its tokens counted, and its cost added to its
+    /// key's and team's spend; any priced request counts against the gateway's budget; a Messages request
+    /// that was let in (on a virtual key or the master key) gets its spend-log row.
     public func exchangeDidFinish(_ record: ExchangeRecord) {
-        guard let identity = record.virtualKey else { return }
-        let usage = record.usage
-        let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
+        let identity = record.virtualKey
         let now = Date()
-        self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: now)
-        let row = Self.logRow(record, identity: identity, endTime: now.timeIntervalSince1970)
+        if let identity {
+            let usage = record.usage
+            let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
+            self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: now)
+        }
+        let logged = identity != nil || (record.keyRefusal == nil && record.route.hasSuffix("/v1/messages"))
+        let row = logged ? Self.logRow(record, identity: identity, endTime: now.timeIntervalSince1970) : nil
         let cost = record.costUSD
+        guard cost > 0 || row != nil else { return }
         self.cache.withLock { snapshot in
             if cost > 0 {
+                snapshot.gateway.spend += cost
+                snapshot.pending.gatewaySpend += cost
+            }
+            if cost > 0, let identity {
                 snapshot.keys[identity.tokenHash]?.spend += cost
                 snapshot.pending.keySpend[identity.tokenHash, default: 0] += cost
                 if let teamID = identity.teamID {
@@ -104,7 +155,7 @@ public final class KeyDirectory: ExchangeObserver {
                     snapshot.pending.teamSpend[teamID, default: 0] += cost
                 }
             }
-            snapshot.pending.logRows.append(row)
+            if let row { snapshot.pending.logRows.append(row) }
         }
     }
 
@@ -127,9 +178,10 @@ public final class KeyDirectory: ExchangeObserver {
         }
     }
 
-    /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
-    func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) throws -> [SpendLogRow] {
-        try self.store.spendLogs(filter, limit: limit)
+    private static func restartGatewayBudgetIfDue(_ snapshot: inout Snapshot, now: Date) {
+        if let next = Self.restartBudgetIfDue(of: &snapshot.gateway.limits, spend: &snapshot.gateway.spend, now: now) {
+            snapshot.pending.resets.append(SpendBatch.Reset(scope: .gateway, next: next))
+        }
     }
 
     /// When a budget's period is over, its spend starts again from 0; returns the next reset (seconds since the
@@ -147,7 +199,7 @@ public final class KeyDirectory: ExchangeObserver {
     /// does not help. The message says what was spent and when the budget starts again.
     private static func checkBudget(_ limits: SpendLimits, spent: Double, scope: String, of owner: String) throws(KeyRefusal) {
         guard let budget = limits.maxBudget, spent >= budget else { return }
-        let resets = limits.budgetResetAt.map { "; it resets at \(Self.timestamp($0))" } ?? "; it does not reset"
+        let resets = limits.budgetResetAt.map { "; it resets at \(UTCTime.timestamp($0))" } ?? "; it does not reset"
         let error = AnthropicError(
             status: 429, type: "rate_limit_error",
             message: String(format: "budget exceeded: %@ has spent $%.4f of its max_budget of $%.2f", owner, spent, budget) + resets
@@ -155,11 +207,13 @@ public final class KeyDirectory: ExchangeObserver {
         throw KeyRefusal(kind: .limit(scope: scope, kind: "budget"), error: error)
     }
 
-    private static func logRow(_ record: ExchangeRecord, identity: KeyIdentity, endTime: Double) -> SpendLogRow {
+    /// The audit row of a request; on the master key (no `identity`), without key, team or user.
+    private static func logRow(_ record: ExchangeRecord, identity: KeyIdentity?, endTime: Double) -> SpendLogRow {
         let attempt = record.upstreamAttempts.last?.target
         return SpendLogRow(
-            requestID: record.requestID, startTime: record.startTime, endTime: endTime, keyName: identity.keyName,
-            keyAlias: identity.alias, teamID: identity.teamID, userID: identity.userID, modelGroup: record.modelGroup,
+            requestID: record.requestID, startTime: record.startTime, endTime: endTime, keyName: identity?.keyName,
+            keyHashPrefix: identity.map { String($0.tokenHash.prefix(12)) }, keyAlias: identity?.alias, teamID: identity?.teamID,
+            userID: identity?.userID, modelGroup: record.modelGroup,
             deployment: attempt?.deployment, provider: record.provider?.rawValue, model: record.upstreamModel,
             inputTokens: record.usage.inputTokens, outputTokens: record.usage.outputTokens,
             cacheReadTokens: record.usage.cacheReadInputTokens, cacheWriteTokens: record.usage.cacheCreationInputTokens,
@@ -167,78 +221,6 @@ public final class KeyDirectory: ExchangeObserver {
             sessionID: record.sessionID, durationMS: (record.seconds(from: .received, to: .finished) ?? 0) * 1000,
             attempts: max(1, record.upstreamAttempts.count)
         )
-    }
-
-    // MARK: - Administration
-
-    /// Makes a key; returns it (the only time it is seen) with its record.
-    func generate(_ template: KeyRecord) throws -> (key: String, record: KeyRecord) {
-        let secret = VirtualKey.generate()
-        var record = template
-        record.tokenHash = VirtualKey.hash(secret)
-        record.keyName = VirtualKey.displayName(secret)
-        try self.store.insertKey(record)
-        self.cache.withLock { $0.keys[record.tokenHash] = record }
-        return (secret, record)
-    }
-
-    /// The record of a key given as itself or as its hash.
-    func key(_ keyOrHash: String) -> KeyRecord? {
-        let hash = keyOrHash.hasPrefix("sk-") ? VirtualKey.hash(keyOrHash) : keyOrHash
-        return self.cache.withLock { $0.keys[hash] }
-    }
-
-    func key(alias: String) -> KeyRecord? {
-        self.cache.withLock { $0.keys.values.first { $0.alias == alias } }
-    }
-
-    /// Every key, oldest first.
-    func keys() -> [KeyRecord] {
-        self.cache.withLock { $0.keys.values.sorted { ($0.createdAt, $0.tokenHash) < ($1.createdAt, $1.tokenHash) } }
-    }
-
-    // MARK: Teams
-
-    func insertTeam(_ team: TeamRecord) throws {
-        try self.store.insertTeam(team)
-        self.cache.withLock { $0.teams[team.teamID] = team }
-    }
-
-    /// Replaces the team; false when there is none.
-    func updateTeam(_ team: TeamRecord) throws -> Bool {
-        guard try self.store.updateTeam(team) else { return false }
-        self.cache.withLock { $0.teams[team.teamID] = team }
-        return true
-    }
-
-    /// Deletes the team; its keys stay, without a team. False when there is none.
-    func deleteTeam(id: String) throws -> Bool {
-        guard try self.store.deleteTeam(id: id) else { return false }
-        self.cache.withLock { snapshot in
-            snapshot.teams.removeValue(forKey: id)
-            for (hash, key) in snapshot.keys where key.teamID == id { snapshot.keys[hash]?.teamID = nil }
-        }
-        return true
-    }
-
-    func team(id: String) -> TeamRecord? {
-        self.cache.withLock { $0.teams[id] }
-    }
-
-    /// Every team, oldest first.
-    func teams() -> [TeamRecord] {
-        self.cache.withLock { $0.teams.values.sorted { ($0.createdAt, $0.teamID) < ($1.createdAt, $1.teamID) } }
-    }
-
-    /// Deletes the key with `hash`; false when there is none.
-    func deleteKey(hash: String) throws -> Bool {
-        let deleted = try self.store.deleteKey(hash: hash)
-        self.cache.withLock { _ = $0.keys.removeValue(forKey: hash) }
-        return deleted
-    }
-
-    private static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter().string(from: date)
     }
 }
 

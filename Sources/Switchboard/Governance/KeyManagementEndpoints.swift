@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// LiteLLM's key management API (`/key/generate`, `/key/info`, `/key/list`, `/key/delete`), with its field
-/// names and response shapes, so scripts written for LiteLLM work. Only the master key reaches it
+/// LiteLLM's key management API (`/key/generate`, `/key/update`, `/key/regenerate`, `/key/block`,
+/// `/key/unblock`, `/key/delete`, `/key/info`, `/key/list`), with its field names and response shapes, so
+/// scripts written for LiteLLM work. The master key reaches all of it; a virtual key only its own `/key/info`
 /// (``AuthenticationMiddleware``). Input is checked like the Messages API: an unknown field, a wrong type, a
 /// negative budget or a bad duration is a 400 naming the field.
 struct KeyManagementEndpoints: Sendable {
@@ -20,30 +21,54 @@ struct KeyManagementEndpoints: Sendable {
         let fields = try await AdminJSON.body(request, allowed: Self.generateFields)
         let now = Date()
         var record = KeyRecord(tokenHash: "", keyName: "", createdAt: now, updatedAt: now)
-        try AdminJSON.fieldErrors {
-            record.alias = try fields.optional("key_alias")
-            record.userID = try fields.optional("user_id")
-            record.teamID = try fields.optional("team_id")
-            record.models = try fields.optional("models") ?? []
-            try AdminJSON.applyLimits(fields, to: &record.limits, now: now)
-            record.expires = try AdminJSON.duration(fields, "duration")?.nextReset(after: now)
-            record.metadata = try AdminJSON.metadata(fields) ?? record.metadata
-            record.blocked = try fields.optional("blocked") ?? false
-        }
-        let made: (key: String, record: KeyRecord)
-        do {
-            made = try self.directory.generate(record)
-        } catch let conflict as GovernanceStoreConflict {
-            throw AnthropicError.invalidRequest(conflict.description)
-        }
-        var answer = Self.fields(of: made.record)
-        answer["key"] = .string(made.key)
-        return AdminJSON.response(.object(answer))
+        try AdminJSON.fieldErrors { try Self.apply(fields, to: &record, now: now) }
+        let made = try AdminJSON.storeConflicts { try self.directory.generate(record) }
+        return Self.madeKey(made)
     }
 
-    /// `GET /key/info?key=sk-…` (the key or its hash): `{"key": <hash>, "info": {…}}`.
+    /// `POST /key/update` with `{"key": <key or hash>, …fields to change}`: the key's fields.
+    func update(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let fields = try await AdminJSON.body(request, allowed: Self.generateFields.union(["key"]))
+        var record = try self.record(named: fields)
+        let now = Date()
+        try AdminJSON.fieldErrors { try Self.apply(fields, to: &record, now: now) }
+        record.updatedAt = now
+        _ = try AdminJSON.storeConflicts { try self.directory.updateKey(record) }
+        return AdminJSON.response(.object(Self.fields(of: self.directory.key(record.tokenHash) ?? record)))
+    }
+
+    /// `POST /key/regenerate` with `{"key": …}`, or `POST /key/{key}/regenerate`: a new secret for the same key
+    /// (alias, limits and spend kept); the old one stops working at once. Answers like `/key/generate`.
+    func regenerate(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let record: KeyRecord
+        if let inPath = context.parameters.get("key") {
+            guard let found = self.directory.key(inPath) else { throw AnthropicError.notFound("key: no such key") }
+            record = found
+        } else {
+            record = try self.record(named: try await AdminJSON.body(request, allowed: ["key"]))
+        }
+        guard let made = try self.directory.regenerate(hash: record.tokenHash) else {
+            throw AnthropicError.notFound("key: no such key")
+        }
+        return Self.madeKey(made)
+    }
+
+    /// `POST /key/block` (or `/key/unblock`) with `{"key": …}`: the key's fields, `blocked` set.
+    func block(_ blocked: Bool) -> @Sendable (Request, GatewayRequestContext) async throws -> Response {
+        { request, _ in
+            var record = try self.record(named: try await AdminJSON.body(request, allowed: ["key"]))
+            record.blocked = blocked
+            record.updatedAt = Date()
+            _ = try self.directory.updateKey(record)
+            return AdminJSON.response(.object(Self.fields(of: self.directory.key(record.tokenHash) ?? record)))
+        }
+    }
+
+    /// `GET /key/info?key=sk-…` (the key or its hash): `{"key": <hash>, "info": {…}}`. On a virtual key, without
+    /// `key`: that key's own.
     func info(_ request: Request, context: GatewayRequestContext) async throws -> Response {
-        guard let asked = request.uri.queryParameters.get("key"), let record = self.directory.key(asked) else {
+        let asked = request.uri.queryParameters.get("key") ?? context.caller?.tokenHash
+        guard let asked, let record = self.directory.key(asked) else {
             throw AnthropicError.notFound("key: no such key")
         }
         return AdminJSON.response(.object(["key": .string(record.tokenHash), "info": .object(Self.fields(of: record))]))
@@ -77,6 +102,32 @@ struct KeyManagementEndpoints: Sendable {
         }
         for (_, record) in records { _ = try self.directory.deleteKey(hash: record.tokenHash) }
         return AdminJSON.response(.object(["deleted_keys": .array(records.map { .string($0.asked) })]))
+    }
+
+    /// The key a body's `key` field names (the key itself or its hash); 404 when there is none.
+    private func record(named fields: JSONObjectReader) throws -> KeyRecord {
+        let asked: String = try AdminJSON.fieldErrors { try fields.required("key") }
+        guard let record = self.directory.key(asked) else { throw AnthropicError.notFound("key: no key \(VirtualKey.displayName(asked))") }
+        return record
+    }
+
+    /// Sets the fields `fields` names; those it leaves out keep their values.
+    static func apply(_ fields: JSONObjectReader, to record: inout KeyRecord, now: Date) throws {
+        if let alias: String = try fields.optional("key_alias") { record.alias = alias }
+        if let user: String = try fields.optional("user_id") { record.userID = user }
+        if let team: String = try fields.optional("team_id") { record.teamID = team }
+        if let models: [String] = try fields.optional("models") { record.models = models }
+        try AdminJSON.applyLimits(fields, to: &record.limits, now: now)
+        if let duration = try AdminJSON.duration(fields, "duration") { record.expires = duration.nextReset(after: now) }
+        if let metadata = try AdminJSON.metadata(fields) { record.metadata = metadata }
+        if let blocked: Bool = try fields.optional("blocked") { record.blocked = blocked }
+    }
+
+    /// `/key/generate`'s answer: the key's fields, with the key itself (shown this once).
+    private static func madeKey(_ made: (key: String, record: KeyRecord)) -> Response {
+        var answer = Self.fields(of: made.record)
+        answer["key"] = .string(made.key)
+        return AdminJSON.response(.object(answer))
     }
 
     // MARK: - JSON

@@ -19,11 +19,7 @@ struct TeamManagementEndpoints: Sendable {
             if let id: String = try fields.optional("team_id") { team.teamID = id }
             try Self.apply(fields, to: &team, now: now)
         }
-        do {
-            try self.directory.insertTeam(team)
-        } catch let conflict as GovernanceStoreConflict {
-            throw AnthropicError.invalidRequest(conflict.description)
-        }
+        try AdminJSON.storeConflicts { try self.directory.insertTeam(team) }
         return AdminJSON.response(.object(Self.fields(of: team)))
     }
 
@@ -34,7 +30,8 @@ struct TeamManagementEndpoints: Sendable {
         try AdminJSON.fieldErrors { try Self.apply(fields, to: &team, now: Date()) }
         team.updatedAt = Date()
         _ = try self.directory.updateTeam(team)
-        return AdminJSON.response(.object(["team_id": .string(team.teamID), "data": .object(Self.fields(of: team))]))
+        let updated = self.directory.team(id: id) ?? team
+        return AdminJSON.response(.object(["team_id": .string(team.teamID), "data": .object(Self.fields(of: updated))]))
     }
 
     /// `{"team_ids": […]}`.
@@ -62,7 +59,7 @@ struct TeamManagementEndpoints: Sendable {
         AdminJSON.response(.array(self.directory.teams().map { .object(Self.fields(of: $0)) }))
     }
 
-    private static func apply(_ fields: JSONObjectReader, to team: inout TeamRecord, now: Date) throws {
+    static func apply(_ fields: JSONObjectReader, to team: inout TeamRecord, now: Date) throws {
         if let alias: String = try fields.optional("team_alias") { team.alias = alias }
         if let models: [String] = try fields.optional("models") { team.models = models }
         try AdminJSON.applyLimits(fields, to: &team.limits, now: now)

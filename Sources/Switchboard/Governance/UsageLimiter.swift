@@ -102,7 +102,7 @@ final class UsageLimiter: Sendable {
         [
             "anthropic-ratelimit-\(kind)-limit": String(limit),
             "anthropic-ratelimit-\(kind)-remaining": String(remaining),
-            "anthropic-ratelimit-\(kind)-reset": ISO8601DateFormatter().string(from: reset),
+            "anthropic-ratelimit-\(kind)-reset": UTCTime.timestamp(reset),
         ]
     }
 

@@ -2,9 +2,11 @@ import Synchronization
 import Telemetry
 
 /// Virtual keys on `/metrics`, fed from finished exchanges: `switchboard_auth_failures_total{reason}`,
-/// `switchboard_limit_rejections_total{scope,kind}` and `switchboard_spend_usd_total{team,key_alias}`.
+/// `switchboard_limit_rejections_total{scope,kind}` and `switchboard_spend_usd_total{team,key_alias}`; and,
+/// read from the directory at each scrape, `switchboard_budget_remaining_usd{scope,name}`.
 /// Aliases and teams are capped at ``labelLimit`` distinct values each, then `other`; a key without an alias
-/// is counted under its `sk-...abcd` name. Per-session cost is the spend log's, not a label's.
+/// is counted under its `sk-...abcd` name, the master key as `master_key`. Per-session cost is the spend
+/// log's, not a label's.
 final class GovernanceMetrics: ExchangeObserver {
     static let labelLimit = 200
     static let authenticationReasons = ["missing", "invalid", "expired", "blocked", "team_blocked"]
@@ -15,7 +17,7 @@ final class GovernanceMetrics: ExchangeObserver {
     private let spend: MetricFamily
     private let seen = Mutex<(aliases: Set<String>, teams: Set<String>)>(([], []))
 
-    init(registry: MetricsRegistry) {
+    init(registry: MetricsRegistry, keys: KeyDirectory) {
         self.authFailures = registry.counter(
             "switchboard_auth_failures",
             help: "Requests refused for their key (401), by reason: missing, invalid, expired, blocked, team_blocked.",
@@ -28,9 +30,19 @@ final class GovernanceMetrics: ExchangeObserver {
         )
         self.spend = registry.counter(
             "switchboard_spend_usd",
-            help: "Estimated US dollars spent on virtual keys, by team and key alias.",
+            help: "Estimated US dollars spent, by team and key alias (master_key for requests on the master key).",
             labels: ["team", "key_alias"]
         )
+        let remaining = registry.gauge(
+            "switchboard_budget_remaining_usd",
+            help: "US dollars left in a budget's current period, by scope (key, team, gateway) and name (key alias, team id).",
+            labels: ["scope", "name"]
+        )
+        // The budgets nearest to running out first, when there are more than the cap.
+        registry.onCollect {
+            let budgets = keys.budgetsRemaining().sorted { ($0.remaining, $0.name) < ($1.remaining, $1.name) }
+            remaining.replaceAll(with: budgets.prefix(Self.labelLimit).map { ([$0.scope, $0.name], $0.remaining) })
+        }
         // Served as 0 from the start, so that increase() sees the first refusal.
         for reason in Self.authenticationReasons { self.authFailures.increment([reason], by: 0) }
         for scope in ["key", "team"] {
@@ -38,6 +50,7 @@ final class GovernanceMetrics: ExchangeObserver {
                 self.rejections.increment([scope, kind], by: 0)
             }
         }
+        self.rejections.increment(["gateway", "budget"], by: 0)
     }
 
     func exchangeDidFinish(_ record: ExchangeRecord) {
@@ -46,7 +59,8 @@ final class GovernanceMetrics: ExchangeObserver {
         case .limit(let scope, let kind)?: self.rejections.increment([scope, kind])
         case nil: break
         }
-        guard let key = record.virtualKey, record.costUSD > 0 else { return }
+        guard record.costUSD > 0 else { return }
+        let key = record.virtualKey
         let labels = self.seen.withLock { seen -> [String] in
             func bounded(_ value: String, _ set: inout Set<String>) -> String {
                 if set.contains(value) { return value }
@@ -54,6 +68,7 @@ final class GovernanceMetrics: ExchangeObserver {
                 set.insert(value)
                 return value
             }
+            guard let key else { return ["", "master_key"] }
             return [bounded(key.teamID ?? "", &seen.teams), bounded(key.alias ?? key.keyName, &seen.aliases)]
         }
         self.spend.increment(labels, by: record.costUSD)

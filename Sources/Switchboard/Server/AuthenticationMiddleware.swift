@@ -5,7 +5,8 @@ import Hummingbird
 /// Requires a key on every route but the health checks and Claude Code's key-less connection probe, as
 /// `x-api-key` or `Authorization: Bearer` (Claude Code sends the latter from `ANTHROPIC_AUTH_TOKEN`): the
 /// master key, or, where the gateway keeps virtual keys, one of those, whose identity goes on the exchange.
-/// Key administration (`/key/…`) takes the master key only.
+/// Administration (`/key/…`, `/team/…`, `/spend/…`, `/global/…`) takes the master key, but for a virtual key
+/// reading its own `/key/info`. Every request on a model, master key included, must fit the gateway's budget.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -34,6 +35,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw AnthropicError.authentication("missing API key: send it as x-api-key or Authorization: Bearer")
         }
         if Self.constantTimeEquals(Array(presented.utf8), self.masterKey) {
+            if let directory = self.directory, !Self.isAdministrative(path) {
+                do {
+                    try directory.checkGatewayBudget()
+                } catch {
+                    context.exchange.update { $0.keyRefusal = error.kind }
+                    throw error.error
+                }
+            }
             return try await next(request, context)
         }
         guard let directory = self.directory else {
@@ -57,8 +66,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let path = request.uri.path
         let identity = try directory.authenticate(presented)
-        if Self.administrativePrefixes.contains(where: path.hasPrefix) {
-            throw AnthropicError(status: 403, type: "permission_error", message: "\(path) takes the master key")
+        if Self.isAdministrative(path) {
+            let asked = request.uri.queryParameters.get("key").map { directory.key($0)?.tokenHash }
+            guard path == "/key/info", asked == nil || asked == identity.tokenHash else {
+                throw AnthropicError(status: 403, type: "permission_error", message: "\(path) takes the master key")
+            }
+            // Its own record only; not counted against its limits, and no spend-log row.
+            var context = context
+            context.caller = identity
+            return try await next(request, context)
         }
         try directory.admit(identity)
         // From here the request holds a slot, which the directory frees when the exchange finishes.
@@ -66,8 +82,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Routes for the master key only: keys, teams and the spend log.
-    private static let administrativePrefixes = ["/key/", "/team/", "/spend/"]
+    /// Routes for the master key: keys, teams and the spend log and report.
+    private static func isAdministrative(_ path: String) -> Bool {
+        ["/key/", "/team/", "/spend/", "/global/"].contains(where: path.hasPrefix)
+    }
 
     private static func presentedKey(_ request: Request) -> String? {
         if let key = request.headers[HTTPField.Name("x-api-key")!], !key.isEmpty { return key }

@@ -79,7 +79,7 @@ public struct Gateway: Sendable {
         self.active = active
         metrics.reportDeployments { modelRouter.health(of: active.snapshot.groups) }
         let tracing: [any ExchangeObserver] = spans.map { [TracingObserver(record: $0)] } ?? []
-        let governance: [any ExchangeObserver] = keys.map { [$0, GovernanceMetrics(registry: metricsRegistry)] } ?? []
+        let governance: [any ExchangeObserver] = keys.map { [$0, GovernanceMetrics(registry: metricsRegistry, keys: $0)] } ?? []
         self.observers = [metrics] + tracing + governance + observers
     }
 
@@ -111,6 +111,11 @@ public struct Gateway: Sendable {
             router.get("/key/info", use: endpoints.info)
             router.get("/key/list", use: endpoints.list)
             router.post("/key/delete", use: endpoints.delete)
+            router.post("/key/update", use: endpoints.update)
+            router.post("/key/regenerate", use: endpoints.regenerate)
+            router.post("/key/:key/regenerate", use: endpoints.regenerate)
+            router.post("/key/block", use: endpoints.block(true))
+            router.post("/key/unblock", use: endpoints.block(false))
             let teams = TeamManagementEndpoints(directory: keys)
             router.post("/team/new", use: teams.new)
             router.post("/team/update", use: teams.update)
@@ -118,6 +123,7 @@ public struct Gateway: Sendable {
             router.get("/team/info", use: teams.info)
             router.get("/team/list", use: teams.list)
             router.get("/spend/logs", use: SpendLogEndpoint(directory: keys).logs)
+            router.get("/global/spend/report", use: SpendReportEndpoint(directory: keys).report)
         }
         router.get("/health") { _, _ in Self.json(#"{"status":"ok"}"#) }
         let active = self.active
@@ -135,11 +141,22 @@ public struct Gateway: Sendable {
     /// Serves `configuration`'s model list, router settings and aliases from now on; requests in flight
     /// finish on what they started with. Settings read at start (listen address, master key, tracing,
     /// price overrides) take a restart.
-    public func reload(_ configuration: GatewayConfiguration, sha256: String) {
+    /// Refused, with the configuration in use kept, when its declared keys or teams cannot be applied.
+    public func reload(_ configuration: GatewayConfiguration, sha256: String) throws {
+        try self.applyGovernance(configuration)
         self.active.replace(with: configuration)
         self.metrics.prepare(for: configuration)
         self.credentialMetrics.prepare(for: configuration)
         self.metrics.configurationLoaded(sha256: sha256, reloaded: true)
+    }
+
+    /// Brings the virtual keys in line with `configuration`: the gateway's budget, and the teams and keys the
+    /// file declares. At start (before serving) and on every reload.
+    public func applyGovernance(_ configuration: GatewayConfiguration) throws {
+        guard let keys = self.keys else { return }
+        let governance = configuration.governance
+        keys.configureGatewayBudget(maxBudget: governance.maxBudget, duration: governance.budgetDuration)
+        try keys.syncDeclared(teams: governance.teams, keys: governance.keys)
     }
 
     /// A configuration file was refused on reload: counted, and the one in use stays.

@@ -8,6 +8,8 @@ public struct GatewayRequestContext: RequestContext {
     public let exchange: Exchange
     /// The client's connection, to notice the client hanging up.
     public let channel: any Channel
+    /// The virtual key that reads its own `/key/info`; nil on every other request.
+    var caller: KeyIdentity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -18,6 +18,7 @@ struct KeyRecord: Sendable, Hashable {
     var expires: Date?
     var blocked = false
     var metadata: JSONValue = .object([:])
+    var source = RecordSource.api
     var createdAt: Date
     var updatedAt: Date
 }

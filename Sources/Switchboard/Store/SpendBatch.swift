@@ -6,6 +6,7 @@ struct SpendBatch: Sendable {
         enum Scope: Sendable, Hashable {
             case key(hash: String)
             case team(id: String)
+            case gateway
         }
 
         let scope: Scope
@@ -18,15 +19,20 @@ struct SpendBatch: Sendable {
     var keySpend: [String: Double] = [:]
     /// US dollars, by team id.
     var teamSpend: [String: Double] = [:]
+    /// US dollars, counted against `litellm_settings.max_budget`.
+    var gatewaySpend = 0.0
     var logRows: [SpendLogRow] = []
 
-    var isEmpty: Bool { self.resets.isEmpty && self.keySpend.isEmpty && self.teamSpend.isEmpty && self.logRows.isEmpty }
+    var isEmpty: Bool {
+        self.resets.isEmpty && self.keySpend.isEmpty && self.teamSpend.isEmpty && self.gatewaySpend == 0 && self.logRows.isEmpty
+    }
 
     /// `later` appended: resets and rows in order, spend summed.
     mutating func merge(_ later: SpendBatch) {
         self.resets += later.resets
         self.keySpend.merge(later.keySpend, uniquingKeysWith: +)
         self.teamSpend.merge(later.teamSpend, uniquingKeysWith: +)
+        self.gatewaySpend += later.gatewaySpend
         self.logRows += later.logRows
     }
 }
@@ -35,10 +41,11 @@ struct SpendBatch: Sendable {
 struct SpendLogFilter: Sendable {
     var requestID: String?
     var sessionID: String?
-    /// The key's `sk-...abcd` name.
-    var keyName: String?
     var teamID: String?
     var userID: String?
+    /// The key: the first 12 hex digits of its hash, and its `sk-...abcd` name, which alone matches rows
+    /// written before rows had the former (or every row of that name when the prefix is empty).
+    var key: (hashPrefix: String, name: String)?
 }
 
 /// One finished request in the audit log: who, what, how much, how it ended. Never content, never a key.
@@ -48,6 +55,9 @@ struct SpendLogRow: Sendable, Hashable {
     var startTime: Double
     var endTime: Double
     var keyName: String?
+    /// The first 12 hex digits of the key's hash: tells keys with the same `sk-...abcd` name apart, and
+    /// reveals nothing of the key.
+    var keyHashPrefix: String?
     var keyAlias: String?
     var teamID: String?
     var userID: String?
@@ -66,4 +76,31 @@ struct SpendLogRow: Sendable, Hashable {
     var sessionID: String?
     var durationMS: Double
     var attempts: Int
+}
+
+/// What `/global/spend/report` sums: the spend log's rows from `start` (inclusive) to `end` (exclusive),
+/// optionally of one key (its hash prefix), team or user.
+struct SpendReportFilter: Sendable {
+    var start: Double
+    var end: Double
+    var keyHashPrefix: String?
+    var teamID: String?
+    var userID: String?
+}
+
+/// The spend log summed per UTC day, key, team, user and model group.
+struct SpendReportRow: Sendable, Hashable {
+    /// `YYYY-MM-DD`, UTC.
+    var day: String
+    var keyHashPrefix: String?
+    var keyName: String?
+    var keyAlias: String?
+    var teamID: String?
+    var userID: String?
+    var model: String?
+    var spend: Double
+    /// Input tokens, cached ones included.
+    var inputTokens: Int
+    var outputTokens: Int
+    var requests: Int
 }

@@ -11,6 +11,7 @@ struct TeamRecord: Sendable, Hashable {
     var spend = 0.0
     var blocked = false
     var metadata: JSONValue = .object([:])
+    var source = RecordSource.api
     var createdAt: Date
     var updatedAt: Date
 }

@@ -99,4 +99,23 @@ struct BudgetTests {
         #expect(record.spend == 1)
         #expect(record.limits.budgetResetAt == Self.start.addingTimeInterval(4 * 3_600))
     }
+
+    @Test("an admin update while spend waits to be written counts that spend once, in the store and in memory")
+    func updateDoesNotCountPendingSpendTwice() throws {
+        let (directory, store, path, key) = try Self.directory(keyBudget: 100)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Self.spend(0.5, on: key, in: directory, now: Self.start)
+        var team = try #require(directory.team(id: "t"))
+        team.alias = "platform"
+        #expect(try directory.updateTeam(team))
+        var record = try #require(directory.key(key))
+        record.userID = "alice@example.com"
+        #expect(try directory.updateKey(record))
+        try Self.spend(0.25, on: key, in: directory, now: Self.start)
+        try directory.flush()
+        #expect(try store.team(id: "t")?.spend == 0.75)
+        #expect(try store.key(hash: VirtualKey.hash(key))?.spend == 0.75)
+        #expect(directory.team(id: "t")?.spend == 0.75 && directory.key(key)?.spend == 0.75)
+        #expect(directory.team(id: "t")?.alias == "platform" && directory.key(key)?.userID == "alice@example.com")
+    }
 }

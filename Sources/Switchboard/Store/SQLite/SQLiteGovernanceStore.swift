@@ -5,7 +5,7 @@ import Synchronization
 /// The embedded ``GovernanceStore``: one SQLite file, created and migrated when opened. One connection,
 /// used under a lock: the store's calls are few and short (the request path makes none).
 final class SQLiteGovernanceStore: GovernanceStore {
-    private let connection: Mutex<SQLiteConnection>
+    let connection: Mutex<SQLiteConnection>
 
     /// Opens (creating and migrating when needed) the database at `path`.
     init(path: String) throws {
@@ -27,7 +27,7 @@ final class SQLiteGovernanceStore: GovernanceStore {
 
     func updateTeam(_ team: TeamRecord) throws -> Bool {
         try self.write(conflict: "") { connection in
-            let assignments = Self.assignments(Self.teamColumns)
+            let assignments = Self.assignments(Self.teamColumns, except: Self.batchOwnedColumns)
             return try connection.run("UPDATE teams SET \(assignments) WHERE team_id = ?1", Self.values(of: team)) > 0
         }
     }
@@ -61,8 +61,17 @@ final class SQLiteGovernanceStore: GovernanceStore {
     func updateKey(_ key: KeyRecord) throws -> Bool {
         try self.write(conflict: "a key with key_alias \(key.alias ?? "") exists already") { connection in
             try Self.checkTeam(of: key, on: connection)
-            let assignments = Self.assignments(Self.keyColumns)
+            let assignments = Self.assignments(Self.keyColumns, except: Self.batchOwnedColumns)
             return try connection.run("UPDATE keys SET \(assignments) WHERE token_hash = ?1", Self.values(of: key)) > 0
+        }
+    }
+
+    func rekey(hash: String, to newHash: String, name newName: String, at time: Date) throws -> Bool {
+        try self.connection.withLock {
+            try $0.run(
+                "UPDATE keys SET token_hash = ?2, key_name = ?3, updated_at = ?4 WHERE token_hash = ?1",
+                [.text(hash), .text(newHash), .text(newName), .real(time.timeIntervalSince1970)]
+            ) > 0
         }
     }
 
@@ -78,86 +87,6 @@ final class SQLiteGovernanceStore: GovernanceStore {
     func keys() throws -> [KeyRecord] {
         try self.connection.withLock { try $0.query("SELECT * FROM keys ORDER BY created_at, token_hash") }
             .map(Self.key(from:))
-    }
-
-    // MARK: - Spend
-
-    func record(_ batch: SpendBatch) throws {
-        guard !batch.isEmpty else { return }
-        try self.connection.withLock { connection in
-            try connection.transaction {
-                for reset in batch.resets {
-                    switch reset.scope {
-                    case .key(let hash):
-                        try connection.run("UPDATE keys SET spend = 0, budget_reset_at = ?2 WHERE token_hash = ?1", [.text(hash), .real(reset.next)])
-                    case .team(let id):
-                        try connection.run("UPDATE teams SET spend = 0, budget_reset_at = ?2 WHERE team_id = ?1", [.text(id), .real(reset.next)])
-                    }
-                }
-                for (hash, amount) in batch.keySpend {
-                    try connection.run("UPDATE keys SET spend = spend + ?2 WHERE token_hash = ?1", [.text(hash), .real(amount)])
-                }
-                for (id, amount) in batch.teamSpend {
-                    try connection.run("UPDATE teams SET spend = spend + ?2 WHERE team_id = ?1", [.text(id), .real(amount)])
-                }
-                if !batch.logRows.isEmpty {
-                    let insert = try connection.prepare(
-                        "INSERT OR IGNORE INTO spend_logs (\(Self.logColumns)) VALUES (\(Self.placeholders(Self.logColumns)))"
-                    )
-                    for row in batch.logRows {
-                        try insert.reset()
-                        try insert.bind(Self.values(of: row))
-                        _ = try insert.step()
-                    }
-                }
-            }
-        }
-    }
-
-    func spendLogs(_ filter: SpendLogFilter, limit: Int) throws -> [SpendLogRow] {
-        var conditions: [String] = []
-        var values: [SQLiteValue] = [.integer(Int64(limit))]
-        for (column, value) in [
-            ("request_id", filter.requestID), ("session_id", filter.sessionID), ("key_name", filter.keyName),
-            ("team_id", filter.teamID), ("user_id", filter.userID),
-        ] {
-            guard let value else { continue }
-            values.append(.text(value))
-            conditions.append("\(column) = ?\(values.count)")
-        }
-        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
-        return try self.connection.withLock {
-            try $0.query("SELECT * FROM spend_logs \(clause)ORDER BY start_time DESC, request_id LIMIT ?1", values)
-        }.map(Self.logRow(from:))
-    }
-
-    private static let logColumns =
-        "request_id, start_time, end_time, key_name, key_alias, team_id, user_id, model_group, deployment, provider, model, "
-        + "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, thinking_tokens, spend, status, error_type, "
-        + "session_id, duration_ms, attempts"
-
-    private static func values(of row: SpendLogRow) -> [SQLiteValue] {
-        [
-            .text(row.requestID), .real(row.startTime), .real(row.endTime), SQLiteValue(row.keyName), SQLiteValue(row.keyAlias),
-            SQLiteValue(row.teamID), SQLiteValue(row.userID), SQLiteValue(row.modelGroup), SQLiteValue(row.deployment),
-            SQLiteValue(row.provider), SQLiteValue(row.model), SQLiteValue(row.inputTokens), SQLiteValue(row.outputTokens),
-            SQLiteValue(row.cacheReadTokens), SQLiteValue(row.cacheWriteTokens), SQLiteValue(row.thinkingTokens), .real(row.spend),
-            SQLiteValue(row.status), SQLiteValue(row.errorType), SQLiteValue(row.sessionID), .real(row.durationMS),
-            SQLiteValue(row.attempts),
-        ]
-    }
-
-    private static func logRow(from row: SQLiteRow) -> SpendLogRow {
-        SpendLogRow(
-            requestID: row.string("request_id") ?? "", startTime: row.double("start_time") ?? 0, endTime: row.double("end_time") ?? 0,
-            keyName: row.string("key_name"), keyAlias: row.string("key_alias"), teamID: row.string("team_id"),
-            userID: row.string("user_id"), modelGroup: row.string("model_group"), deployment: row.string("deployment"),
-            provider: row.string("provider"), model: row.string("model"), inputTokens: row.int("input_tokens") ?? 0,
-            outputTokens: row.int("output_tokens") ?? 0, cacheReadTokens: row.int("cache_read_tokens") ?? 0,
-            cacheWriteTokens: row.int("cache_write_tokens") ?? 0, thinkingTokens: row.int("thinking_tokens") ?? 0,
-            spend: row.double("spend") ?? 0, status: row.int("status") ?? 0, errorType: row.string("error_type"),
-            sessionID: row.string("session_id"), durationMS: row.double("duration_ms") ?? 0, attempts: row.int("attempts") ?? 1
-        )
     }
 
     // MARK: - Rows
@@ -181,22 +110,28 @@ final class SQLiteGovernanceStore: GovernanceStore {
     }
 
     private static let limitColumns = "max_budget, budget_duration, budget_reset_at, spend, rpm_limit, tpm_limit, max_parallel_requests"
-    private static let teamColumns = "team_id, team_alias, models, \(limitColumns), blocked, metadata, created_at, updated_at"
+    private static let teamColumns =
+        "team_id, team_alias, models, \(limitColumns), blocked, metadata, source, created_at, updated_at"
     private static let keyColumns =
-        "token_hash, key_name, key_alias, user_id, team_id, models, \(limitColumns), expires, blocked, metadata, created_at, updated_at"
+        "token_hash, key_name, key_alias, user_id, team_id, models, \(limitColumns), expires, blocked, metadata, source, created_at, updated_at"
 
     private static func names(_ columns: String) -> [Substring] {
         columns.split(separator: ",").map { $0.drop { $0 == " " } }
     }
 
-    private static func placeholders(_ columns: String) -> String {
+    static func placeholders(_ columns: String) -> String {
         (1...Self.names(columns).count).map { "?\($0)" }.joined(separator: ", ")
     }
 
-    /// `column = ?n` for every column but the first, which the WHERE clause names as `?1`.
-    private static func assignments(_ columns: String) -> String {
-        Self.names(columns).enumerated().dropFirst().map { "\($1) = ?\($0 + 1)" }.joined(separator: ", ")
+    /// `column = ?n` for every column but the first, which the WHERE clause names as `?1`, and those in `except`.
+    private static func assignments(_ columns: String, except: Set<Substring>) -> String {
+        Self.names(columns).enumerated().dropFirst().filter { !except.contains($1) }.map { "\($1) = ?\($0 + 1)" }
+            .joined(separator: ", ")
     }
+
+    /// Columns an update leaves alone: spend changes only through ``record(_:)``, whose batches an update
+    /// must not overwrite (the cache's spend includes what is not written yet), and a row's creation time.
+    private static let batchOwnedColumns: Set<Substring> = ["spend", "created_at"]
 
     private static func values(of limits: SpendLimits, spend: Double) -> [SQLiteValue] {
         [
@@ -210,7 +145,8 @@ final class SQLiteGovernanceStore: GovernanceStore {
         [.text(team.teamID), SQLiteValue(team.alias), .text(Self.json(team.models))]
             + Self.values(of: team.limits, spend: team.spend)
             + [
-                .integer(team.blocked ? 1 : 0), .text(team.metadata.jsonText), .real(team.createdAt.timeIntervalSince1970),
+                .integer(team.blocked ? 1 : 0), .text(team.metadata.jsonText), .text(team.source.rawValue),
+                .real(team.createdAt.timeIntervalSince1970),
                 .real(team.updatedAt.timeIntervalSince1970),
             ]
     }
@@ -223,7 +159,7 @@ final class SQLiteGovernanceStore: GovernanceStore {
             + Self.values(of: key.limits, spend: key.spend)
             + [
                 SQLiteValue(key.expires?.timeIntervalSince1970), .integer(key.blocked ? 1 : 0), .text(key.metadata.jsonText),
-                .real(key.createdAt.timeIntervalSince1970), .real(key.updatedAt.timeIntervalSince1970),
+                .text(key.source.rawValue), .real(key.createdAt.timeIntervalSince1970), .real(key.updatedAt.timeIntervalSince1970),
             ]
     }
 
@@ -247,6 +183,7 @@ final class SQLiteGovernanceStore: GovernanceStore {
             spend: row.double("spend") ?? 0,
             blocked: row.int("blocked") == 1,
             metadata: Self.object(row.string("metadata")),
+            source: row.string("source").flatMap(RecordSource.init(rawValue:)) ?? .api,
             createdAt: Date(timeIntervalSince1970: row.double("created_at") ?? 0),
             updatedAt: Date(timeIntervalSince1970: row.double("updated_at") ?? 0)
         )
@@ -265,6 +202,7 @@ final class SQLiteGovernanceStore: GovernanceStore {
             expires: row.double("expires").map(Date.init(timeIntervalSince1970:)),
             blocked: row.int("blocked") == 1,
             metadata: Self.object(row.string("metadata")),
+            source: row.string("source").flatMap(RecordSource.init(rawValue:)) ?? .api,
             createdAt: Date(timeIntervalSince1970: row.double("created_at") ?? 0),
             updatedAt: Date(timeIntervalSince1970: row.double("updated_at") ?? 0)
         )

@@ -79,7 +79,16 @@ enum StoreMigrations {
         CREATE INDEX spend_logs_key ON spend_logs(key_name, start_time);
         CREATE INDEX spend_logs_team ON spend_logs(team_id, start_time);
         CREATE INDEX spend_logs_session ON spend_logs(session_id);
+        """,
+        // 2: where a key or team was declared ('api', or 'config' for the config file's, which the file then
+        // owns), and the first 12 hex digits of a key's hash on its spend-log rows: the `sk-...abcd` name shows
+        // only 4 characters of the key, which thousands of keys share, so it cannot tell their rows apart.
         """
+        ALTER TABLE keys ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+        ALTER TABLE teams ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+        ALTER TABLE spend_logs ADD COLUMN key_hash_prefix TEXT;
+        CREATE INDEX spend_logs_key_hash ON spend_logs(key_hash_prefix, start_time);
+        """,
     ]
 
     /// The version a database is at when every migration has run.

@@ -1,0 +1,19 @@
+import Foundation
+
+/// What the configuration says about virtual keys beyond where they live: the gateway's own budget
+/// (`litellm_settings.max_budget`, `budget_duration`), how long the spend log keeps rows, and keys and teams
+/// declared in the file for small set-ups (`switchboard.virtual_keys`, `switchboard.teams`).
+public struct GovernanceSettings: Sendable {
+    /// US dollars all requests together may spend per period; nil for no gateway budget.
+    var maxBudget: Double?
+    var budgetDuration: BudgetDuration?
+    /// `switchboard.spend_log_retention_days`: older spend-log rows are deleted; nil keeps them all.
+    public var spendLogRetentionDays: Int?
+    /// `switchboard.state_dir`: where the default database (`switchboard.db`) goes; nil for the working directory.
+    public var stateDirectory: String?
+    /// Teams and keys the file declares; each load makes the store's `config` records match them.
+    var teams: [TeamRecord] = []
+    var keys: [KeyRecord] = []
+
+    public init() {}
+}

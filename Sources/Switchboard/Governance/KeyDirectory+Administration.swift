@@ -1,0 +1,214 @@
+import Foundation
+
+/// Changes through the admin API (and the config file's keys): each goes to the store and the cache
+/// together, so the next request sees it. Spend is the cache's own: an update never sets it, since the
+/// cache's figure includes what is not written yet.
+extension KeyDirectory {
+    // MARK: Keys
+
+    /// Makes a key; returns it (the only time it is seen) with its record.
+    func generate(_ template: KeyRecord) throws -> (key: String, record: KeyRecord) {
+        let secret = VirtualKey.generate()
+        var record = template
+        record.tokenHash = VirtualKey.hash(secret)
+        record.keyName = VirtualKey.displayName(secret)
+        try self.insertKey(record)
+        return (secret, record)
+    }
+
+    /// Adds a key whose hash is already known (the config file's).
+    func insertKey(_ record: KeyRecord) throws {
+        try self.store.insertKey(record)
+        self.cache.withLock { $0.keys[record.tokenHash] = record }
+    }
+
+    /// The record of a key given as itself or as its hash.
+    func key(_ keyOrHash: String) -> KeyRecord? {
+        let hash = keyOrHash.hasPrefix("sk-") ? VirtualKey.hash(keyOrHash) : keyOrHash
+        return self.cache.withLock { $0.keys[hash] }
+    }
+
+    func key(alias: String) -> KeyRecord? {
+        self.cache.withLock { $0.keys.values.first { $0.alias == alias } }
+    }
+
+    /// Every key, oldest first.
+    func keys() -> [KeyRecord] {
+        self.cache.withLock { $0.keys.values.sorted { ($0.createdAt, $0.tokenHash) < ($1.createdAt, $1.tokenHash) } }
+    }
+
+    /// Replaces the key's fields but its spend; false when there is none.
+    func updateKey(_ key: KeyRecord) throws -> Bool {
+        guard try self.store.updateKey(key) else { return false }
+        self.cache.withLock { snapshot in
+            var updated = key
+            updated.spend = snapshot.keys[key.tokenHash]?.spend ?? key.spend
+            snapshot.keys[key.tokenHash] = updated
+        }
+        return true
+    }
+
+    /// Gives the key with `hash` a new secret, keeping its alias, limits and spend; the old one stops working at
+    /// once. Returns the new key (the only time it is seen) and the record; nil when there is no such key.
+    func regenerate(hash: String, now: Date = Date()) throws -> (key: String, record: KeyRecord)? {
+        let secret = VirtualKey.generate()
+        let newHash = VirtualKey.hash(secret)
+        guard try self.store.rekey(hash: hash, to: newHash, name: VirtualKey.displayName(secret), at: now) else { return nil }
+        let record = self.cache.withLock { snapshot -> KeyRecord? in
+            guard var record = snapshot.keys.removeValue(forKey: hash) else { return nil }
+            record.tokenHash = newHash
+            record.keyName = VirtualKey.displayName(secret)
+            record.updatedAt = now
+            snapshot.keys[newHash] = record
+            // Spend not yet written follows the key to its new row.
+            if let pending = snapshot.pending.keySpend.removeValue(forKey: hash) { snapshot.pending.keySpend[newHash] = pending }
+            return record
+        }
+        return record.map { (secret, $0) }
+    }
+
+    /// Deletes the key with `hash`; false when there is none.
+    func deleteKey(hash: String) throws -> Bool {
+        let deleted = try self.store.deleteKey(hash: hash)
+        self.cache.withLock { _ = $0.keys.removeValue(forKey: hash) }
+        return deleted
+    }
+
+    // MARK: Teams
+
+    func insertTeam(_ team: TeamRecord) throws {
+        try self.store.insertTeam(team)
+        self.cache.withLock { $0.teams[team.teamID] = team }
+    }
+
+    /// Replaces the team's fields but its spend; false when there is none.
+    func updateTeam(_ team: TeamRecord) throws -> Bool {
+        guard try self.store.updateTeam(team) else { return false }
+        self.cache.withLock { snapshot in
+            var updated = team
+            updated.spend = snapshot.teams[team.teamID]?.spend ?? team.spend
+            snapshot.teams[team.teamID] = updated
+        }
+        return true
+    }
+
+    /// Deletes the team; its keys stay, without a team. False when there is none.
+    func deleteTeam(id: String) throws -> Bool {
+        guard try self.store.deleteTeam(id: id) else { return false }
+        self.cache.withLock { snapshot in
+            snapshot.teams.removeValue(forKey: id)
+            for (hash, key) in snapshot.keys where key.teamID == id { snapshot.keys[hash]?.teamID = nil }
+        }
+        return true
+    }
+
+    func team(id: String) -> TeamRecord? {
+        self.cache.withLock { $0.teams[id] }
+    }
+
+    /// Every team, oldest first.
+    func teams() -> [TeamRecord] {
+        self.cache.withLock { $0.teams.values.sorted { ($0.createdAt, $0.teamID) < ($1.createdAt, $1.teamID) } }
+    }
+
+    // MARK: Spend
+
+    /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
+    func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) throws -> [SpendLogRow] {
+        try self.store.spendLogs(filter, limit: limit)
+    }
+
+    /// The spend log summed per day, key, team, user and model (written rows only, as ``spendLogs(_:limit:)``).
+    func spendReport(_ filter: SpendReportFilter) throws -> [SpendReportRow] {
+        try self.store.spendReport(filter)
+    }
+
+    /// Deletes spend-log rows older than `days` days (`switchboard.spend_log_retention_days`); returns how many.
+    @discardableResult
+    func pruneSpendLogs(olderThanDays days: Int, now: Date = Date()) throws -> Int {
+        try self.store.deleteSpendLogs(before: now.addingTimeInterval(-Double(days) * 86_400))
+    }
+
+    /// Every budget with what is left of it, for `switchboard_budget_remaining_usd{scope,name}`: keys by alias
+    /// (else `sk-...abcd`), teams by id (as `switchboard_spend_usd_total` labels them), and the gateway's.
+    func budgetsRemaining() -> [(scope: String, name: String, remaining: Double)] {
+        self.cache.withLock { snapshot in
+            var budgets: [(scope: String, name: String, remaining: Double)] = []
+            if let budget = snapshot.gateway.limits.maxBudget {
+                budgets.append(("gateway", "gateway", budget - snapshot.gateway.spend))
+            }
+            for team in snapshot.teams.values {
+                if let budget = team.limits.maxBudget { budgets.append(("team", team.teamID, budget - team.spend)) }
+            }
+            for key in snapshot.keys.values {
+                if let budget = key.limits.maxBudget { budgets.append(("key", key.alias ?? key.keyName, budget - key.spend)) }
+            }
+            return budgets
+        }
+    }
+}
+
+extension KeyDirectory {
+    /// Makes the store's config-file teams and keys match `teams` and `keys` (at start and on every reload):
+    /// new ones are added, changed ones updated (spend, and a budget period whose duration is unchanged, run
+    /// on), and ones the file no longer names are deleted. Records made through the admin API are left alone;
+    /// a declared one that clashes with one of them is an error.
+    func syncDeclared(teams: [TeamRecord], keys: [KeyRecord], now: Date = Date()) throws {
+        for team in teams {
+            guard let current = self.team(id: team.teamID) else {
+                try self.insertTeam(team)
+                continue
+            }
+            guard current.source == .config else {
+                throw GovernanceStoreConflict(description: "switchboard.teams: team \(team.teamID) was made through the admin API")
+            }
+            if let changed = Self.changed(team, from: current, now: now) { _ = try self.updateTeam(changed) }
+        }
+        for key in keys {
+            guard let current = self.key(key.tokenHash) else {
+                try self.insertKey(key)
+                continue
+            }
+            guard current.source == .config else {
+                throw GovernanceStoreConflict(
+                    description: "switchboard.virtual_keys: key \(key.alias ?? key.keyName) was made through the admin API"
+                )
+            }
+            if let changed = Self.changed(key, from: current, now: now) { _ = try self.updateKey(changed) }
+        }
+        let declaredKeys = Set(keys.map(\.tokenHash))
+        for key in self.keys() where key.source == .config && !declaredKeys.contains(key.tokenHash) {
+            _ = try self.deleteKey(hash: key.tokenHash)
+        }
+        let declaredTeams = Set(teams.map(\.teamID))
+        for team in self.teams() where team.source == .config && !declaredTeams.contains(team.teamID) {
+            _ = try self.deleteTeam(id: team.teamID)
+        }
+    }
+
+    /// `declared` as an update of `current`, or nil when it changes nothing: spend, creation time and, while
+    /// the budget's duration stays the same, its period run on.
+    private static func changed<Record: GovernedRecord>(_ declared: Record, from current: Record, now: Date) -> Record? {
+        var record = declared
+        record.spend = current.spend
+        record.createdAt = current.createdAt
+        record.updatedAt = current.updatedAt
+        if declared.limits.budgetDuration == current.limits.budgetDuration {
+            record.limits.budgetResetAt = current.limits.budgetResetAt
+        }
+        guard record != current else { return nil }
+        record.updatedAt = now
+        return record
+    }
+}
+
+/// What keys and teams share: limits, spend, and when they were made and changed.
+protocol GovernedRecord: Hashable {
+    var limits: SpendLimits { get set }
+    var spend: Double { get set }
+    var createdAt: Date { get set }
+    var updatedAt: Date { get set }
+}
+
+extension KeyRecord: GovernedRecord {}
+extension TeamRecord: GovernedRecord {}
