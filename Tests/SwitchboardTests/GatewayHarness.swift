@@ -39,6 +39,7 @@ final class GatewayHarness: Sendable {
             googleTokenEndpoint: googleTokenEndpoint,
             keys: keys
         )
+        try self.gateway.applyGovernance(configuration)
     }
 
     /// Runs `body` against the gateway's own application (its server, channel handlers and services)
@@ -88,6 +89,11 @@ extension TestClientProtocol {
 extension TestResponse {
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    /// The body as a JSON array (`/team/list`, `/spend/logs`, `/global/spend/report`).
+    var jsonArray: [Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [Any]
     }
 
     var errorType: String? { (self.json["error"] as? [String: Any])?["type"] as? String }

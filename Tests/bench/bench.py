@@ -161,6 +161,7 @@ general_settings:
   master_key: {KEY}
 switchboard:
   graceful_shutdown_seconds: 5
+  state_dir: "{workdir}"
 """)
         self.switchboard = self.start(
             [str(switchboard_bin), "serve", "--config", str(sb_config), "--port", str(self.switchboard_port), "--log-level", "error"]

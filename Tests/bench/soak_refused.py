@@ -46,6 +46,8 @@ model_list:
     litellm_params: {{model: gemini/gemini-2.5-flash, api_key: sk-soak-key, api_base: "http://127.0.0.1:{closed_port}/v1beta"}}
 general_settings:
   master_key: {KEY}
+switchboard:
+  state_dir: "{workdir}"
 """)
     log = open(workdir / "switchboard.log", "w")
     process = subprocess.Popen(

@@ -58,7 +58,8 @@ class Gateway:
             args += ["--config", str(config_path)]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            args, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            # With a master key and no database_url, the key database is switchboard.db in the working directory.
+            args, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=tmp_path
         )
         wait_until_healthy(self.url, self.process)
 

@@ -168,7 +168,7 @@ def start_on_all_addresses(tmp_path, *flags, env=None) -> tuple[subprocess.Popen
     log = open(tmp_path / f"serve-{port}.log", "w")
     process = subprocess.Popen(
         [str(BIN_DIR / "switchboard"), "serve", "--host", "0.0.0.0", "--port", str(port), *flags],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "LITELLM_MASTER_KEY": "", **(env or {})},
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "LITELLM_MASTER_KEY": "", **(env or {})}, cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
     wait_until_healthy(url, process)

@@ -124,16 +124,16 @@ public struct PriceTable: Sendable {
     }
 }
 
-/// Puts the estimated cost on each finished record. The mock is free; a model with no price costs 0
-/// and is marked unpriced, so the gap shows on a counter instead of hiding in a zero.
+/// Puts the estimated cost on each finished record. A model with no price costs 0 and is marked unpriced,
+/// so the gap shows on a counter instead of hiding in a zero. The mock is free unless its deployment names a
+/// price (`input_cost_per_token`), as a rehearsal of budgets does.
 struct PricingStage: ExchangeStage {
     let table: PriceTable
 
     func complete(_ record: inout ExchangeRecord) {
         guard let provider = record.provider, let model = record.upstreamModel else { return }
-        if provider == .mock { return }
         guard let price = self.table.price(for: model) else {
-            record.isPriced = false
+            if provider != .mock { record.isPriced = false }
             return
         }
         record.costUSD = price.cost(of: record.usage)

@@ -91,3 +91,64 @@ struct SQLiteGovernanceStoreTests {
         #expect(key == SpendLimits(maxBudget: 10, rpmLimit: 60, tpmLimit: 1_000_000, maxParallelRequests: 8))
     }
 }
+
+@Suite("Schema migrations: a database from every earlier version opens at the latest, its rows intact")
+struct StoreMigrationTests {
+    @Test("version 1 → 2: keys become the API's, log rows keep their key's name and are still found by it")
+    func fromVersion1() throws {
+        let path = SQLiteConnectionTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute(StoreMigrations.all[0])
+            try connection.execute("PRAGMA user_version = 1")
+            try connection.execute(
+                """
+                INSERT INTO keys (token_hash, key_name, key_alias, spend, created_at, updated_at)
+                    VALUES ('\(String(repeating: "a", count: 64))', 'sk-...wxyz', 'old', 2.5, 1, 1);
+                INSERT INTO spend_logs (request_id, start_time, end_time, key_name, spend, status, duration_ms)
+                    VALUES ('r-old', 100, 101, 'sk-...wxyz', 2.5, 200, 1000);
+                UPDATE gateway_budget SET spend = 7 WHERE id = 1;
+                """
+            )
+        }
+        let store = try SQLiteGovernanceStore(path: path)
+        let connection = try SQLiteConnection(path: path)
+        #expect(try connection.query("PRAGMA user_version").first?.int("user_version") == StoreMigrations.latestVersion)
+        let key = try #require(try store.keys().first)
+        #expect(key.alias == "old" && key.spend == 2.5 && key.source == .api)
+        #expect(try store.gatewaySpend().spend == 7)
+        let rows = try store.spendLogs(SpendLogFilter(key: (String(repeating: "a", count: 12), "sk-...wxyz")), limit: 10)
+        #expect(rows.map(\.requestID) == ["r-old"] && rows[0].keyHashPrefix == nil)
+        #expect(throws: Never.self) { try StoreMigrations.migrate(connection) }  // at the latest: nothing to run
+    }
+
+    @Test("every version from 0 migrates to the latest")
+    func fromEveryVersion() throws {
+        for start in 0..<StoreMigrations.latestVersion {
+            let path = SQLiteConnectionTests.temporaryPath()
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let connection = try SQLiteConnection(path: path)
+            for version in 0..<start { try connection.execute(StoreMigrations.all[version]) }
+            try connection.execute("PRAGMA user_version = \(start)")
+            #expect(try StoreMigrations.migrate(connection) == start)
+            #expect(try connection.query("PRAGMA user_version").first?.int("user_version") == StoreMigrations.latestVersion)
+        }
+    }
+
+    @Test("spend_log_retention_days deletes older rows only")
+    func retention() throws {
+        let path = SQLiteConnectionTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = try KeyDirectory(databasePath: path)
+        let now = Date()
+        var batch = SpendBatch()
+        for (id, age) in [("old", 40.0), ("recent", 10.0)] {
+            let start = now.addingTimeInterval(-age * 86_400).timeIntervalSince1970
+            batch.logRows.append(SpendLogRow(requestID: id, startTime: start, endTime: start, status: 200, durationMS: 1, attempts: 1))
+        }
+        try directory.store.record(batch)
+        #expect(try directory.pruneSpendLogs(olderThanDays: 30, now: now) == 1)
+        #expect(try directory.spendLogs().map(\.requestID) == ["recent"])
+    }
+}
