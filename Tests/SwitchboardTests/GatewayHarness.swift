@@ -23,7 +23,8 @@ final class GatewayHarness: Sendable {
         prices: PriceTable = PriceTable(),
         captureContent: Bool = false,
         googleTokenEndpoint: String = GoogleCredentials.defaultTokenURI,
-        keys: KeyDirectory? = nil
+        keys: KeyDirectory? = nil,
+        spans: (@Sendable (SpanData) -> Void)? = nil
     ) throws {
         var configuration = try ConfigurationLoader(environment: environment).load(yaml: yaml).configuration
         // A test of what one attempt does sees that attempt alone; tests of retries say num_retries.
@@ -35,6 +36,7 @@ final class GatewayHarness: Sendable {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             metricsRegistry: self.registry,
             prices: prices,
+            spans: spans,
             captureContent: captureContent,
             googleTokenEndpoint: googleTokenEndpoint,
             keys: keys

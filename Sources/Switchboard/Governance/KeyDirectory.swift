@@ -160,7 +160,7 @@ public final class KeyDirectory: ExchangeObserver {
     }
 
     /// Writes what was spent since the last call, in one transaction; on failure it stays pending for the next.
-    func flush() throws {
+    public func flush() throws {
         let batch = self.cache.withLock { snapshot in
             defer { snapshot.pending = SpendBatch() }
             return snapshot.pending

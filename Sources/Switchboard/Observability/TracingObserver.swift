@@ -2,7 +2,7 @@ import Telemetry
 
 /// Turns each finished ``ExchangeRecord`` into spans: a SERVER span for the HTTP request and a CLIENT
 /// span `chat {model}` per upstream attempt, with the OpenTelemetry GenAI attributes, tool calls and
-/// translation problems as events, and the Claude Code session on every span.
+/// translation problems as events, and the Claude Code session and the virtual key's alias and team on every span.
 public struct TracingObserver: ExchangeObserver {
     let record: @Sendable (SpanData) -> Void
 
@@ -26,6 +26,11 @@ public struct TracingObserver: ExchangeObserver {
         if let id = exchange.sessionID {
             session["session.id"] = .string(id)
             session["gen_ai.conversation.id"] = .string(id)
+        }
+        // Who asked, by name: the key's alias (else its sk-...abcd name) and team, never the key.
+        if let key = exchange.virtualKey {
+            session["switchboard.key_alias"] = .string(key.alias ?? key.keyName)
+            if let team = key.teamID { session["switchboard.team_id"] = .string(team) }
         }
 
         var server = session

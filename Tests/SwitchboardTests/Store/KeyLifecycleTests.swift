@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
+import Telemetry
 import Testing
 
 @testable import Switchboard
@@ -11,7 +13,7 @@ struct KeyLifecycleTests {
     static let master = VirtualKeyGatewayTests.bearer(VirtualKeyGatewayTests.master)
 
     /// A gateway on a new database whose `priced` model costs $0.01 per input token and $0.02 per output token.
-    static func start(extra: String = "") throws -> (GatewayHarness, String) {
+    static func start(extra: String = "", spans: (@Sendable (SpanData) -> Void)? = nil) throws -> (GatewayHarness, String) {
         let path = SQLiteConnectionTests.temporaryPath()
         let yaml = """
             model_list:
@@ -21,7 +23,8 @@ struct KeyLifecycleTests {
             \(extra)
             """
         let configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
-        return (try GatewayHarness(yaml: yaml, keys: KeyDirectory(databasePath: try #require(configuration.databasePath))), path)
+        let keys = try KeyDirectory(databasePath: try #require(configuration.databasePath))
+        return (try GatewayHarness(yaml: yaml, keys: keys, spans: spans), path)
     }
 
     static func post(_ harness: GatewayHarness, _ uri: String, _ body: String, headers: HTTPFields = master) async throws -> TestResponse {
@@ -154,5 +157,19 @@ struct KeyLifecycleTests {
         let gateway = try #require(metrics.split(separator: "\n").first { $0.hasPrefix(#"switchboard_budget_remaining_usd{scope="gateway",name="gateway"}"#) })
         #expect(Double(gateway.split(separator: " ").last ?? "") ?? 0 < 0, "overshot by the request in flight, as documented")
         #expect(metrics.contains(#"switchboard_budget_remaining_usd{scope="key",name="alice"}"#))
+    }
+
+    @Test("spans carry the key's alias and team, never the key")
+    func spansNameTheKey() async throws {
+        let spans = Mutex<[SpanData]>([])
+        let (harness, path) = try Self.start { span in spans.withLock { $0.append(span) } }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try await Self.post(harness, "/team/new", #"{"team_id":"t1"}"#)
+        let key = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"alice","team_id":"t1"}"#).json["key"] as? String)
+        #expect(try await Self.ask(harness, key).status == .ok)
+        let onMessages = spans.withLock { $0 }.filter { $0.attributes["switchboard.key_alias"] != nil }
+        #expect(onMessages.count == 2, "the SERVER span and the CLIENT span of the attempt")
+        #expect(onMessages.allSatisfy { $0.attributes["switchboard.key_alias"] == .string("alice") && $0.attributes["switchboard.team_id"] == .string("t1") })
+        #expect(!spans.withLock { $0 }.contains { "\($0.attributes)".contains(key) })
     }
 }
