@@ -22,6 +22,7 @@ import socket
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -247,6 +248,48 @@ def check_answer(name, url, body, stream):
         raise RuntimeError(f"{name} did not answer {url} with the canned text (stream={stream}):\n{text[:2000]}")
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used (/proc/pid/stat fields 14 and 15)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bad_key_flood(port, pid, count=10_000, workers=8):
+    """`count` requests, each with a different made-up key, over keep-alive connections: every one must be a
+    401, and what they cost the gateway is its CPU time over the flood divided by `count`."""
+    import http.client
+    import secrets
+
+    body = json.dumps({"model": "bench", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]})
+    statuses = {}
+    lock = threading.Lock()
+
+    def worker(share):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        seen = {}
+        for _ in range(share):
+            connection.request("POST", "/v1/messages", body, {"content-type": "application/json",
+                                                              "x-api-key": "sk-" + secrets.token_urlsafe(24)})
+            response = connection.getresponse()
+            response.read()
+            seen[response.status] = seen.get(response.status, 0) + 1
+        connection.close()
+        with lock:
+            for status, number in seen.items():
+                statuses[status] = statuses.get(status, 0) + number
+
+    rss_before = rss_kb(pid)
+    cpu_before, started = cpu_seconds(pid), time.monotonic()
+    threads = [threading.Thread(target=worker, args=(count // workers,)) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = count // workers * workers
+    return {"requests": sent, "statuses": statuses, "seconds": time.monotonic() - started,
+            "cpu_us": (cpu_seconds(pid) - cpu_before) / sent * 1e6, "rss_growth_mb": (rss_kb(pid) - rss_before) / 1024}
+
+
 async def slow_streams(port, count):
     """`count` concurrent slow streams through Switchboard; how many ended with message_stop."""
     body = json.dumps({"model": "slow-stream", "max_tokens": 64, "stream": True,
@@ -320,6 +363,14 @@ def main():
         print(f"\nmemory run: {completed}/{streams} slow streams completed in {memory['seconds']:.1f} s; "
               f"Switchboard idle RSS {memory['idle_mb']:.1f} MB, peak RSS {memory['streams_peak_mb']:.1f} MB during the "
               f"streams, {memory['peak_mb']:.1f} MB over the whole run")
+        flood = bad_key_flood(stack.switchboard_port, stack.switchboard.pid)
+        print(f"bad-key flood: {flood['requests']} requests with made-up keys in {flood['seconds']:.1f} s, answered "
+              f"{flood['statuses']}; {flood['cpu_us']:.0f} µs of Switchboard CPU per rejected request, "
+              f"RSS grew {flood['rss_growth_mb']:.1f} MB")
+        memory["flood"] = flood
+        if flood["statuses"] != {401: flood["requests"]}:
+            print("FAILED: a made-up key was not answered 401")
+            return 1
         failures = [row for row in rows if row["errors"]]
         if completed != streams or failures:
             print(f"FAILED: {len(failures)} runs with non-2xx answers; {streams - completed} streams incomplete")
@@ -388,6 +439,10 @@ def write_markdown(path, rows, memory, stack):
     lines += ["", f"Memory run: {memory['completed']}/{memory['streams']} concurrent slow streams (mock, 40 ms per character) "
               f"completed in {memory['seconds']:.1f} s; Switchboard RSS {memory['idle_mb']:.1f} MB idle, "
               f"{memory['streams_peak_mb']:.1f} MB peak during the streams, {memory['peak_mb']:.1f} MB peak over the whole run.", ""]
+    flood = memory["flood"]
+    lines += [f"Bad-key flood: {flood['requests']} requests, each with a different made-up key, from 8 keep-alive "
+              f"connections: all answered 401 in {flood['seconds']:.1f} s; {flood['cpu_us']:.0f} µs of Switchboard CPU "
+              f"per rejected request (its CPU time over the flood ÷ requests); RSS grew {flood['rss_growth_mb']:.1f} MB.", ""]
     # Notes written by people (budgets, profiles, before/after) follow the marker and are kept.
     marker = "<!-- notes: kept across runs -->"
     notes = path.read_text().split(marker, 1)[1] if path.exists() and marker in path.read_text() else "\n"
