@@ -1,4 +1,3 @@
-import Synchronization
 import Telemetry
 import Upstream
 
@@ -39,7 +38,7 @@ public final class GatewayMetrics: ExchangeObserver {
     private let reloads: MetricFamily
     private let configurationInfo: MetricFamily
     private let registry: MetricsRegistry
-    private let seenModels = Mutex<Set<String>>([])
+    private let bounded = BoundedLabel(limit: GatewayMetrics.modelLabelLimit)
 
     public init(registry: MetricsRegistry, live: LiveExchanges, version: String) {
         let genAI = ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "gen_ai_response_model"]
@@ -305,16 +304,6 @@ public final class GatewayMetrics: ExchangeObserver {
         case .vertexAI: "gcp.vertex_ai"
         case .mock: "switchboard.mock"
         default: kind.chatCompletionsDialect?.genAIProviderName ?? kind.rawValue
-        }
-    }
-
-    /// `name`, or `other` once ``modelLabelLimit`` distinct names have been seen.
-    private func bounded(_ name: String) -> String {
-        self.seenModels.withLock { seen in
-            if seen.contains(name) { return name }
-            guard seen.count < Self.modelLabelLimit else { return "other" }
-            seen.insert(name)
-            return name
         }
     }
 }

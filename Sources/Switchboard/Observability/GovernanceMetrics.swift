@@ -1,4 +1,3 @@
-import Synchronization
 import Telemetry
 
 /// Virtual keys on `/metrics`, fed from finished exchanges: `switchboard_auth_failures_total{reason}`,
@@ -15,7 +14,8 @@ final class GovernanceMetrics: ExchangeObserver {
     private let authFailures: MetricFamily
     private let rejections: MetricFamily
     private let spend: MetricFamily
-    private let seen = Mutex<(aliases: Set<String>, teams: Set<String>)>(([], []))
+    private let teams = BoundedLabel(limit: GovernanceMetrics.labelLimit)
+    private let aliases = BoundedLabel(limit: GovernanceMetrics.labelLimit)
 
     init(registry: MetricsRegistry, keys: KeyDirectory) {
         self.authFailures = registry.counter(
@@ -60,17 +60,7 @@ final class GovernanceMetrics: ExchangeObserver {
         case nil: break
         }
         guard record.costUSD > 0 else { return }
-        let key = record.virtualKey
-        let labels = self.seen.withLock { seen -> [String] in
-            func bounded(_ value: String, _ set: inout Set<String>) -> String {
-                if set.contains(value) { return value }
-                guard set.count < Self.labelLimit else { return "other" }
-                set.insert(value)
-                return value
-            }
-            guard let key else { return ["", "master_key"] }
-            return [bounded(key.teamID ?? "", &seen.teams), bounded(key.alias ?? key.keyName, &seen.aliases)]
-        }
+        let labels = record.virtualKey.map { [self.teams($0.teamID ?? ""), self.aliases($0.alias ?? $0.keyName)] } ?? ["", "master_key"]
         self.spend.increment(labels, by: record.costUSD)
     }
 }

@@ -97,11 +97,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let answer = try await self.options.call("POST", "/key/delete", body: ["keys": self.keys])
-            try printAnswer(answer, options: self.options) { answer in
-                var table = TextTable(columns: ["DELETED"])
-                table.rows = (((answer as? [String: Any])?["deleted_keys"] as? [String]) ?? []).map { [$0] }
-                return table
-            }
+            try printAnswer(answer, options: self.options) { TextTable.list("DELETED", ($0 as? [String: Any])?["deleted_keys"]) }
         }
     }
 }

@@ -85,11 +85,7 @@ struct TeamsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let answer = try await self.options.call("POST", "/team/delete", body: ["team_ids": self.ids])
-            try printAnswer(answer, options: self.options) { answer in
-                var table = TextTable(columns: ["DELETED"])
-                table.rows = (((answer as? [String: Any])?["deleted_teams"] as? [String]) ?? []).map { [$0] }
-                return table
-            }
+            try printAnswer(answer, options: self.options) { TextTable.list("DELETED", ($0 as? [String: Any])?["deleted_teams"]) }
         }
     }
 }

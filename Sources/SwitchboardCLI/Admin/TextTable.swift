@@ -15,6 +15,11 @@ struct TextTable {
         }.joined(separator: "\n") + "\n"
     }
 
+    /// One column listing the strings of a JSON array.
+    static func list(_ column: String, _ values: Any?) -> TextTable {
+        TextTable(columns: [column], rows: ((values as? [String]) ?? []).map { [$0] })
+    }
+
     /// A JSON boolean as a cell (JSONSerialization gives it as a number, indistinguishable from 0 and 1).
     static func flag(_ value: Any?) -> String {
         (value as? NSNumber).map { $0.boolValue ? "yes" : "no" } ?? "-"
