@@ -73,9 +73,13 @@ public final class KeyDirectory: ExchangeObserver {
         }
         if key.blocked { throw refuse("blocked", "API key \(name) is blocked") }
         if let team, team.blocked { throw refuse("team_blocked", "the team of API key \(name) (\(team.teamID)) is blocked") }
-        try Self.checkBudget(key.limits, spent: key.spend, scope: "key", of: "API key \(name)")
-        if let team { try Self.checkBudget(team.limits, spent: team.spend, scope: "team", of: "team \(team.alias ?? team.teamID)") }
-        try Self.checkBudget(gateway.limits, spent: gateway.spend, scope: "gateway", of: "the gateway")
+        do {
+            try Self.checkBudget(key.limits, spent: key.spend, scope: "key", of: "API key \(name)")
+            if let team { try Self.checkBudget(team.limits, spent: team.spend, scope: "team", of: "team \(team.alias ?? team.teamID)") }
+            try Self.checkBudget(gateway.limits, spent: gateway.spend, scope: "gateway", of: "the gateway")
+        } catch {
+            throw error.naming(KeyLabel(alias: name, teamID: key.teamID))
+        }
         // A key without its own model list may use its team's.
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
         var scopes = [
@@ -124,7 +128,11 @@ public final class KeyDirectory: ExchangeObserver {
 
     /// Admits a request on `identity` under its key's and team's rate limits, or throws their 429.
     func admit(_ identity: KeyIdentity, now: Date = Date()) throws(KeyRefusal) {
-        try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
+        do {
+            try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
+        } catch {
+            throw error.naming(identity.label)
+        }
     }
 
     /// A request ended. On a virtual key its slot is freed, its tokens counted, and its cost added to its
@@ -243,6 +251,8 @@ public struct KeyIdentity: Sendable {
     public let allowedModels: [String]
     /// The key's and its team's rate limits, which admitted the request.
     let scopes: [LimitedScope]
+
+    public var label: KeyLabel { KeyLabel(alias: self.alias ?? self.keyName, teamID: self.teamID) }
 
     /// Whether the key may ask for `model`, the name the client sent.
     func allows(model: String) -> Bool {

@@ -56,7 +56,7 @@ final class GovernanceMetrics: ExchangeObserver {
     func exchangeDidFinish(_ record: ExchangeRecord) {
         switch record.keyRefusal {
         case .authentication(let reason)?: self.authFailures.increment([reason])
-        case .limit(let scope, let kind)?: self.rejections.increment([scope, kind])
+        case .limit(let scope, let kind, _)?: self.rejections.increment([scope, kind])
         case nil: break
         }
         guard record.costUSD > 0 else { return }

@@ -39,14 +39,17 @@ public struct AccessLog: ExchangeObserver {
             let chain = record.fallbackChain
             if chain.count > 1 { metadata["fallback_chain"] = .string(chain.joined(separator: ">")) }
         }
-        if let key = record.virtualKey {
-            metadata["key_alias"] = .string(key.alias ?? key.keyName)
-            if let team = key.teamID { metadata["team_id"] = .string(team) }
-        }
+        var key = record.virtualKey?.label
         switch record.keyRefusal {
         case .authentication(let reason)?: metadata["key_refused"] = .string(reason)
-        case .limit(let scope, let kind)?: metadata["key_refused"] = .string("\(scope)_\(kind)")
+        case .limit(let scope, let kind, let refused)?:
+            metadata["key_refused"] = .string("\(scope)_\(kind)")
+            key = key ?? refused
         case nil: break
+        }
+        if let key {
+            metadata["key_alias"] = .string(key.alias)
+            if let team = key.teamID { metadata["team_id"] = .string(team) }
         }
         if record.clientDisconnected { metadata["client_disconnected"] = .stringConvertible(true) }
         self.logger.info("request", metadata: metadata)

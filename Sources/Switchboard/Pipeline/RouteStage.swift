@@ -9,7 +9,7 @@ struct RouteStage: Sendable {
             throw AnthropicError.notFound("model: \(request.model) is not configured; configured models: \(known)")
         }
         if let key = exchange.update({ $0.virtualKey }), !key.allows(model: request.model) {
-            exchange.update { $0.keyRefusal = .limit(scope: "key", kind: "model") }
+            exchange.update { $0.keyRefusal = .limit(scope: "key", kind: "model", key: key.label) }
             throw AnthropicError(
                 status: 403, type: "permission_error",
                 message: "API key \(key.alias ?? key.keyName) may not use model \(request.model); it may use: "

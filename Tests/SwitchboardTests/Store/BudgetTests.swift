@@ -54,7 +54,7 @@ struct BudgetTests {
             #expect(error.error.headers["retry-after"] == nil)
             #expect(error.error.message.contains("API key alice has spent $1.2000 of its max_budget of $1.00"))
             #expect(error.error.message.contains("resets at 2026-05-29T20:26:40Z"))
-            #expect(error.kind == .limit(scope: "key", kind: "budget"))
+            #expect(error.kind == .limit(scope: "key", kind: "budget", key: KeyLabel(alias: "alice", teamID: "t")))
         }
         // The period ends: spend starts again.
         #expect(try directory.authenticate(key, now: Self.start.addingTimeInterval(86_400)).alias == "alice")

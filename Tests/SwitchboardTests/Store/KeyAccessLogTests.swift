@@ -43,7 +43,9 @@ struct KeyAccessLogTests {
     @Test("a refusal says which: key_refused")
     func refusal() throws {
         #expect(try Self.line { $0.keyRefusal = .authentication(reason: "expired") }["key_refused"] as? String == "expired")
-        #expect(try Self.line { $0.keyRefusal = .limit(scope: "team", kind: "budget") }["key_refused"] as? String == "team_budget")
+        let budget = try Self.line { $0.keyRefusal = .limit(scope: "team", kind: "budget", key: KeyLabel(alias: "bob", teamID: "t2")) }
+        #expect(budget["key_refused"] as? String == "team_budget")
+        #expect(budget["key_alias"] as? String == "bob" && budget["team_id"] as? String == "t2", "a refused key is named too")
     }
 }
 

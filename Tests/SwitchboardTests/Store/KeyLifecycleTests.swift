@@ -172,4 +172,17 @@ struct KeyLifecycleTests {
         #expect(onMessages.allSatisfy { $0.attributes["switchboard.key_alias"] == .string("alice") && $0.attributes["switchboard.team_id"] == .string("t1") })
         #expect(!spans.withLock { $0 }.contains { "\($0.attributes)".contains(key) })
     }
+
+    @Test("a request refused by its key's budget or rate names the key (alias and team) on its record, for the access log")
+    func refusalsNameTheKey() async throws {
+        let (harness, path) = try Self.start()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try await Self.post(harness, "/team/new", #"{"team_id":"t1"}"#)
+        let key = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"rushed","team_id":"t1","rpm_limit":1}"#).json["key"] as? String)
+        #expect(try await Self.ask(harness, key).status == .ok)
+        #expect(try await Self.ask(harness, key).status == .tooManyRequests)
+        let refused = try #require(harness.recorder.all.last { $0.keyRefusal != nil })
+        #expect(refused.keyRefusal == .limit(scope: "key", kind: "rpm", key: KeyLabel(alias: "rushed", teamID: "t1")))
+        #expect(refused.virtualKey == nil, "not admitted: no slot to free, no spend-log row")
+    }
 }
