@@ -132,6 +132,7 @@ private struct Reader {
         var modelName: String?
         var params: ConfigNode?
         var baseModel: ConfigNode?
+        var accessGroups: ConfigNode?
         var id: ConfigNode?
         for (key, value) in try entry.mapping() {
             switch key {
@@ -141,6 +142,7 @@ private struct Reader {
                 // Descriptive metadata in LiteLLM, except what the deployment really is and its id.
                 let info = try value.mapping()
                 baseModel = info.first { $0.key == "base_model" }?.value
+                accessGroups = info.first { $0.key == "access_groups" }?.value
                 id = info.first { $0.key == "id" }?.value
             default: self.ignore(value)
             }
@@ -226,6 +228,7 @@ private struct Reader {
             }
         }
         if let id { deployment.name = try id.string() }
+        if let accessGroups { deployment.accessGroups = try accessGroups.sequence().map { try $0.string() } }
         if let baseModel {
             deployment.baseModel = try baseModel.string()
             // The rules a Gemini deployment follows come from it, so a name the table does not know is an error

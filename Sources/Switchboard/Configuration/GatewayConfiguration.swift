@@ -53,6 +53,8 @@ public struct ModelDeployment: Sendable {
     /// `model_info.base_model`: the model this deployment really is, when its id does not say (an alias
     /// such as `gemini-flash-latest`, a tuned model). A Gemini deployment follows that model's rules.
     public var baseModel: String?
+    /// `model_info.access_groups`: names a key's or team's `models` may list to grant this deployment's group.
+    public var accessGroups: [String] = []
     /// Its name on metrics, spans and logs: `model_info.id`, else `<model_name>#<n>`, n counting the
     /// group's deployments from 1 in file order.
     public var name: String { didSet { self.refreshRoutingKey() } }

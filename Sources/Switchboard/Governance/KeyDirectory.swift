@@ -254,8 +254,10 @@ public struct KeyIdentity: Sendable {
 
     public var label: KeyLabel { KeyLabel(alias: self.alias ?? self.keyName, teamID: self.teamID) }
 
-    /// Whether the key may ask for `model`, the name the client sent.
-    func allows(model: String) -> Bool {
-        self.allowedModels.isEmpty || self.allowedModels.contains { ModelPattern($0).match(model) != nil }
+    /// Whether the key may ask for `model`, the name the client sent, whose group is in `accessGroups`: its
+    /// models list the name, a wildcard matching it, or one of the groups (LiteLLM's access groups).
+    func allows(model: String, accessGroups: Set<String>) -> Bool {
+        self.allowedModels.isEmpty
+            || self.allowedModels.contains { accessGroups.contains($0) || ModelPattern($0).match(model) != nil }
     }
 }

@@ -8,7 +8,7 @@ struct RouteStage: Sendable {
             let known = self.routes.allModelNames.prefix(20).joined(separator: ", ")
             throw AnthropicError.notFound("model: \(request.model) is not configured; configured models: \(known)")
         }
-        if let key = exchange.update({ $0.virtualKey }), !key.allows(model: request.model) {
+        if let key = exchange.update({ $0.virtualKey }), !key.allows(model: request.model, accessGroups: match.group.accessGroups) {
             exchange.update { $0.keyRefusal = .limit(scope: "key", kind: "model", key: key.label) }
             throw AnthropicError(
                 status: 403, type: "permission_error",

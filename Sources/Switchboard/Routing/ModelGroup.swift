@@ -5,6 +5,9 @@ public struct ModelGroup: Sendable {
     public let name: String
     /// In file order; never empty.
     public let deployments: [ModelDeployment]
+
+    /// The access groups its deployments are in (`model_info.access_groups`).
+    public var accessGroups: Set<String> { Set(self.deployments.flatMap(\.accessGroups)) }
 }
 
 /// A model name the client sent, matched to its group: what each of the group's deployments would be

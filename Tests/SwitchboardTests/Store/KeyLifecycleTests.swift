@@ -13,12 +13,15 @@ struct KeyLifecycleTests {
     static let master = VirtualKeyGatewayTests.bearer(VirtualKeyGatewayTests.master)
 
     /// A gateway on a new database whose `priced` model costs $0.01 per input token and $0.02 per output token.
-    static func start(extra: String = "", spans: (@Sendable (SpanData) -> Void)? = nil) throws -> (GatewayHarness, String) {
+    static func start(
+        extra: String = "", deployments: String = "", spans: (@Sendable (SpanData) -> Void)? = nil
+    ) throws -> (GatewayHarness, String) {
         let path = SQLiteConnectionTests.temporaryPath()
         let yaml = """
             model_list:
               - {model_name: "claude-*", litellm_params: {model: mock/echo}}
               - {model_name: priced, litellm_params: {model: mock/echo, input_cost_per_token: 0.01, output_cost_per_token: 0.02}}
+            \(deployments)
             general_settings: {master_key: \(VirtualKeyGatewayTests.master), database_url: "sqlite://\(path)"}
             \(extra)
             """
@@ -184,5 +187,19 @@ struct KeyLifecycleTests {
         let refused = try #require(harness.recorder.all.last { $0.keyRefusal != nil })
         #expect(refused.keyRefusal == .limit(scope: "key", kind: "rpm", key: KeyLabel(alias: "rushed", teamID: "t1")))
         #expect(refused.virtualKey == nil, "not admitted: no slot to free, no spend-log row")
+    }
+
+    @Test("a key's models may name LiteLLM access groups (model_info.access_groups)")
+    func accessGroups() async throws {
+        let (harness, path) = try Self.start(deployments: """
+              - {model_name: beta-a, litellm_params: {model: mock/echo}, model_info: {access_groups: [beta-models]}}
+              - {model_name: beta-b, litellm_params: {model: mock/echo}, model_info: {access_groups: [beta-models, other]}}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let key = try #require(try await Self.post(harness, "/key/generate", #"{"models":["beta-models"]}"#).json["key"] as? String)
+        #expect(try await Self.ask(harness, key, model: "beta-a").status == .ok)
+        #expect(try await Self.ask(harness, key, model: "beta-b").status == .ok)
+        let refused = try await Self.ask(harness, key, model: "priced")
+        #expect(refused.status == .forbidden && refused.errorMessage?.contains("beta-models") == true)
     }
 }
