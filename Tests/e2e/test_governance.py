@@ -2,6 +2,7 @@
 against the costs the answers imply, budgets that reset on schedule, the gateway budget, `kill -9` under load,
 the `switchboard keys|teams` command line, and the real Claude Code CLI stopping on its key's budget."""
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -224,3 +225,51 @@ def test_claude_code_on_a_virtual_key_stops_with_the_budget_message(tmp_path):
         assert "budget exceeded" in output and "claude-dev" in output, output
     finally:
         gateway.stop()
+
+
+def test_keys_declared_in_the_config_file_follow_it_across_reloads(tmp_path):
+    ana, ci_bot = "sk-declared-ana-0123456789abcdef", "sk-declared-ci-bot-0123456789abcd"
+    ci_hash = hashlib.sha256(ci_bot.encode()).hexdigest()
+    declared = """
+switchboard:
+  teams: [{{team_id: platform, max_budget: 200, budget_duration: 1mo}}]
+  virtual_keys:
+    - {{key: os.environ/ANA_KEY, key_alias: ana, team_id: platform, max_budget: 60}}
+{more}"""
+    both = declared.format(more=f"    - {{key_hash: {ci_hash}, key_alias: ci-bot, models: [claude-haiku-4-5]}}\n")
+    gateway = Gateway(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db", extra=both), tmp_path,
+                      env={"ANA_KEY": ana})
+    config = next(tmp_path.glob("config-*.yaml"))
+    try:
+        assert ask(anthropic.Anthropic(base_url=gateway.url, api_key=ana, max_retries=0)).content
+        bot = anthropic.Anthropic(base_url=gateway.url, api_key=ci_bot, max_retries=0)
+        assert ask(bot, model="claude-haiku-4-5").content
+        with pytest.raises(anthropic.PermissionDeniedError):
+            ask(bot)
+        status, info = admin(gateway, "GET", "/team/info?team_id=platform")
+        assert status == 200 and info["keys"] == [hashlib.sha256(ana.encode()).hexdigest()]
+
+        # The file drops the bot: after the reload its key is refused; ana keeps her spend.
+        status, before = admin(gateway, "GET", f"/key/info?key={ana}")
+        config.write_text(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db", extra=declared.format(more="")))
+        gateway.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not any(line.get("message") == "configuration reloaded" for line in gateway.log_lines()):
+            assert time.monotonic() < deadline, "no reload"
+            time.sleep(0.1)
+        with pytest.raises(anthropic.AuthenticationError):
+            ask(bot, model="claude-haiku-4-5")
+        status, after = admin(gateway, "GET", f"/key/info?key={ana}")
+        assert after["info"]["spend"] == pytest.approx(before["info"]["spend"]) and after["info"]["spend"] > 0
+
+        # A key written into the file is refused, and the gateway keeps the configuration in use.
+        config.write_text(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db",
+                                        extra="switchboard:\n  virtual_keys: [{key: sk-written-in-the-file}]\n"))
+        gateway.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not any("reload refused" in line.get("message", "") for line in gateway.log_lines()):
+            assert time.monotonic() < deadline, "no refusal"
+            time.sleep(0.1)
+        assert ask(anthropic.Anthropic(base_url=gateway.url, api_key=ana, max_retries=0)).content
+    finally:
+        assert gateway.stop() == 0
