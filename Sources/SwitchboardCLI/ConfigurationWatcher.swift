@@ -66,7 +66,7 @@ struct ConfigurationWatcher: Service {
         do {
             let result = try ConfigurationLoader(environment: self.environment).load(yaml: contents.text)
             for warning in result.warnings { self.logger.warning("configuration: \(warning)") }
-            try self.gateway.reload(result.configuration, sha256: contents.sha256)
+            try await self.gateway.reload(result.configuration, sha256: contents.sha256)
             self.logger.notice(
                 "configuration reloaded",
                 metadata: [

@@ -114,13 +114,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         // Opened (created and migrated when new) before serving: a database that cannot open stops the start.
-        let keys = try configuration.databasePath.map { path in
+        var keys: KeyDirectory?
+        if let path = configuration.databasePath {
             if let directory = configuration.governance.stateDirectory {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            let directory = try KeyDirectory(databasePath: path)
+            keys = try await KeyDirectory(databasePath: path)
             logger.notice("virtual keys from \(path)")
-            return directory
         }
         let gateway = Gateway(
             configuration: configuration,
@@ -135,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             captureContent: capture,
             keys: keys
         )
-        try gateway.applyGovernance(configuration)
+        try await gateway.applyGovernance(configuration)
         let source = ConfigurationSource(path: self.config)
         gateway.configurationLoaded(sha256: (try? source.contents.sha256) ?? "")
         var services: [any Service] = [SpanProcessorService(processor: processor)]

@@ -41,7 +41,6 @@ final class GatewayHarness: Sendable {
             googleTokenEndpoint: googleTokenEndpoint,
             keys: keys
         )
-        try self.gateway.applyGovernance(configuration)
     }
 
     /// Runs `body` against the gateway's own application (its server, channel handlers and services)

@@ -265,7 +265,7 @@ struct RoutingGatewayTests {
         let before = try await harness.test { client in String(buffer: try await client.execute(uri: "/metrics", method: .get).body) }
         #expect(before.contains(#"switchboard_deployment_state{model_group="g",deployment="g#2",state="healthy"} 1"#))
         let smaller = try ConfigurationLoader(environment: [:]).load(yaml: "model_list: [{model_name: g, litellm_params: {model: mock/a}}]")
-        try harness.gateway.reload(smaller.configuration, sha256: "new")
+        try await harness.gateway.reload(smaller.configuration, sha256: "new")
         let after = try await harness.test { client in String(buffer: try await client.execute(uri: "/metrics", method: .get).body) }
         #expect(after.contains(#"switchboard_deployment_state{model_group="g",deployment="g#1",state="healthy"} 1"#))
         // Its cooldown counter stays (a counter's history is still true); its state does not.

@@ -34,9 +34,9 @@ enum AdminJSON {
     }
 
     /// Runs a store change, turning its conflict (a duplicate alias, an unknown team) into a 400.
-    static func storeConflicts<Value>(_ body: () throws -> Value) throws -> Value {
+    static func storeConflicts<Value>(_ body: () async throws -> Value) async throws -> Value {
         do {
-            return try body()
+            return try await body()
         } catch let conflict as GovernanceStoreConflict {
             throw AnthropicError.invalidRequest(conflict.description)
         }

@@ -7,18 +7,18 @@ extension KeyDirectory {
     // MARK: Keys
 
     /// Makes a key; returns it (the only time it is seen) with its record.
-    func generate(_ template: KeyRecord) throws -> (key: String, record: KeyRecord) {
+    func generate(_ template: KeyRecord) async throws -> (key: String, record: KeyRecord) {
         let secret = VirtualKey.generate()
         var record = template
         record.tokenHash = VirtualKey.hash(secret)
         record.keyName = VirtualKey.displayName(secret)
-        try self.insertKey(record)
+        try await self.insertKey(record)
         return (secret, record)
     }
 
     /// Adds a key whose hash is already known (the config file's).
-    func insertKey(_ record: KeyRecord) throws {
-        try self.store.insertKey(record)
+    func insertKey(_ record: KeyRecord) async throws {
+        try await self.store.insertKey(record)
         self.cache.withLock { $0.keys[record.tokenHash] = record }
     }
 
@@ -38,8 +38,8 @@ extension KeyDirectory {
     }
 
     /// Replaces the key's fields but its spend; false when there is none.
-    func updateKey(_ key: KeyRecord) throws -> Bool {
-        guard try self.store.updateKey(key) else { return false }
+    func updateKey(_ key: KeyRecord) async throws -> Bool {
+        guard try await self.store.updateKey(key) else { return false }
         self.cache.withLock { snapshot in
             var updated = key
             updated.spend = snapshot.keys[key.tokenHash]?.spend ?? key.spend
@@ -50,10 +50,10 @@ extension KeyDirectory {
 
     /// Gives the key with `hash` a new secret, keeping its alias, limits and spend; the old one stops working at
     /// once. Returns the new key (the only time it is seen) and the record; nil when there is no such key.
-    func regenerate(hash: String, now: Date = Date()) throws -> (key: String, record: KeyRecord)? {
+    func regenerate(hash: String, now: Date = Date()) async throws -> (key: String, record: KeyRecord)? {
         let secret = VirtualKey.generate()
         let newHash = VirtualKey.hash(secret)
-        guard try self.store.rekey(hash: hash, to: newHash, name: VirtualKey.displayName(secret), at: now) else { return nil }
+        guard try await self.store.rekey(hash: hash, to: newHash, name: VirtualKey.displayName(secret), at: now) else { return nil }
         let record = self.cache.withLock { snapshot -> KeyRecord? in
             guard var record = snapshot.keys.removeValue(forKey: hash) else { return nil }
             record.tokenHash = newHash
@@ -68,22 +68,22 @@ extension KeyDirectory {
     }
 
     /// Deletes the key with `hash`; false when there is none.
-    func deleteKey(hash: String) throws -> Bool {
-        let deleted = try self.store.deleteKey(hash: hash)
+    func deleteKey(hash: String) async throws -> Bool {
+        let deleted = try await self.store.deleteKey(hash: hash)
         self.cache.withLock { _ = $0.keys.removeValue(forKey: hash) }
         return deleted
     }
 
     // MARK: Teams
 
-    func insertTeam(_ team: TeamRecord) throws {
-        try self.store.insertTeam(team)
+    func insertTeam(_ team: TeamRecord) async throws {
+        try await self.store.insertTeam(team)
         self.cache.withLock { $0.teams[team.teamID] = team }
     }
 
     /// Replaces the team's fields but its spend; false when there is none.
-    func updateTeam(_ team: TeamRecord) throws -> Bool {
-        guard try self.store.updateTeam(team) else { return false }
+    func updateTeam(_ team: TeamRecord) async throws -> Bool {
+        guard try await self.store.updateTeam(team) else { return false }
         self.cache.withLock { snapshot in
             var updated = team
             updated.spend = snapshot.teams[team.teamID]?.spend ?? team.spend
@@ -93,8 +93,8 @@ extension KeyDirectory {
     }
 
     /// Deletes the team; its keys stay, without a team. False when there is none.
-    func deleteTeam(id: String) throws -> Bool {
-        guard try self.store.deleteTeam(id: id) else { return false }
+    func deleteTeam(id: String) async throws -> Bool {
+        guard try await self.store.deleteTeam(id: id) else { return false }
         self.cache.withLock { snapshot in
             snapshot.teams.removeValue(forKey: id)
             for (hash, key) in snapshot.keys where key.teamID == id { snapshot.keys[hash]?.teamID = nil }
@@ -114,19 +114,19 @@ extension KeyDirectory {
     // MARK: Spend
 
     /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
-    func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) throws -> [SpendLogRow] {
-        try self.store.spendLogs(filter, limit: limit)
+    func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) async throws -> [SpendLogRow] {
+        try await self.store.spendLogs(filter, limit: limit)
     }
 
     /// The spend log summed per day, key, team, user and model (written rows only, as ``spendLogs(_:limit:)``).
-    func spendReport(_ filter: SpendReportFilter) throws -> [SpendReportRow] {
-        try self.store.spendReport(filter)
+    func spendReport(_ filter: SpendReportFilter) async throws -> [SpendReportRow] {
+        try await self.store.spendReport(filter)
     }
 
     /// Deletes spend-log rows older than `days` days (`switchboard.spend_log_retention_days`); returns how many.
     @discardableResult
-    func pruneSpendLogs(olderThanDays days: Int, now: Date = Date()) throws -> Int {
-        try self.store.deleteSpendLogs(before: now.addingTimeInterval(-Double(days) * 86_400))
+    func pruneSpendLogs(olderThanDays days: Int, now: Date = Date()) async throws -> Int {
+        try await self.store.deleteSpendLogs(before: now.addingTimeInterval(-Double(days) * 86_400))
     }
 
     /// Every budget with what is left of it, for `switchboard_budget_remaining_usd{scope,name}`: keys by alias
@@ -153,20 +153,20 @@ extension KeyDirectory {
     /// new ones are added, changed ones updated (spend, and a budget period whose duration is unchanged, run
     /// on), and ones the file no longer names are deleted. Records made through the admin API are left alone;
     /// a declared one that clashes with one of them is an error.
-    func syncDeclared(teams: [TeamRecord], keys: [KeyRecord], now: Date = Date()) throws {
+    func syncDeclared(teams: [TeamRecord], keys: [KeyRecord], now: Date = Date()) async throws {
         for team in teams {
             guard let current = self.team(id: team.teamID) else {
-                try self.insertTeam(team)
+                try await self.insertTeam(team)
                 continue
             }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(description: "switchboard.teams: team \(team.teamID) was made through the admin API")
             }
-            if let changed = Self.changed(team, from: current, now: now) { _ = try self.updateTeam(changed) }
+            if let changed = Self.changed(team, from: current, now: now) { _ = try await self.updateTeam(changed) }
         }
         for key in keys {
             guard let current = self.key(key.tokenHash) else {
-                try self.insertKey(key)
+                try await self.insertKey(key)
                 continue
             }
             guard current.source == .config else {
@@ -174,15 +174,15 @@ extension KeyDirectory {
                     description: "switchboard.virtual_keys: key \(key.alias ?? key.keyName) was made through the admin API"
                 )
             }
-            if let changed = Self.changed(key, from: current, now: now) { _ = try self.updateKey(changed) }
+            if let changed = Self.changed(key, from: current, now: now) { _ = try await self.updateKey(changed) }
         }
         let declaredKeys = Set(keys.map(\.tokenHash))
         for key in self.keys() where key.source == .config && !declaredKeys.contains(key.tokenHash) {
-            _ = try self.deleteKey(hash: key.tokenHash)
+            _ = try await self.deleteKey(hash: key.tokenHash)
         }
         let declaredTeams = Set(teams.map(\.teamID))
         for team in self.teams() where team.source == .config && !declaredTeams.contains(team.teamID) {
-            _ = try self.deleteTeam(id: team.teamID)
+            _ = try await self.deleteTeam(id: team.teamID)
         }
     }
 

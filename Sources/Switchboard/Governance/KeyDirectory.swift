@@ -30,16 +30,16 @@ public final class KeyDirectory: ExchangeObserver {
     }
 
     /// The directory over the SQLite database at `path`, created and migrated when needed.
-    public convenience init(databasePath: String) throws {
-        try self.init(store: SQLiteGovernanceStore(path: databasePath))
+    public convenience init(databasePath: String) async throws {
+        try await self.init(store: SQLiteGovernanceStore(path: databasePath))
     }
 
-    init(store: any GovernanceStore) throws {
+    init(store: any GovernanceStore) async throws {
         self.store = store
         var snapshot = Snapshot()
-        for key in try store.keys() { snapshot.keys[key.tokenHash] = key }
-        for team in try store.teams() { snapshot.teams[team.teamID] = team }
-        let gateway = try store.gatewaySpend()
+        for key in try await store.keys() { snapshot.keys[key.tokenHash] = key }
+        for team in try await store.teams() { snapshot.teams[team.teamID] = team }
+        let gateway = try await store.gatewaySpend()
         snapshot.gateway.spend = gateway.spend
         snapshot.gateway.limits.budgetResetAt = gateway.resetAt
         self.cache = Mutex(snapshot)
@@ -168,14 +168,14 @@ public final class KeyDirectory: ExchangeObserver {
     }
 
     /// Writes what was spent since the last call, in one transaction; on failure it stays pending for the next.
-    public func flush() throws {
+    public func flush() async throws {
         let batch = self.cache.withLock { snapshot in
             defer { snapshot.pending = SpendBatch() }
             return snapshot.pending
         }
         guard !batch.isEmpty else { return }
         do {
-            try self.store.record(batch)
+            try await self.store.record(batch)
         } catch {
             self.cache.withLock { snapshot in
                 var restored = batch

@@ -22,7 +22,7 @@ struct KeyManagementEndpoints: Sendable {
         let now = Date()
         var record = KeyRecord(tokenHash: "", keyName: "", createdAt: now, updatedAt: now)
         try AdminJSON.fieldErrors { try Self.apply(fields, to: &record, now: now) }
-        let made = try AdminJSON.storeConflicts { try self.directory.generate(record) }
+        let made = try await AdminJSON.storeConflicts { try await self.directory.generate(record) }
         return Self.madeKey(made)
     }
 
@@ -33,7 +33,7 @@ struct KeyManagementEndpoints: Sendable {
         let now = Date()
         try AdminJSON.fieldErrors { try Self.apply(fields, to: &record, now: now) }
         record.updatedAt = now
-        _ = try AdminJSON.storeConflicts { try self.directory.updateKey(record) }
+        _ = try await AdminJSON.storeConflicts { try await self.directory.updateKey(record) }
         return AdminJSON.response(.object(Self.fields(of: self.directory.key(record.tokenHash) ?? record)))
     }
 
@@ -47,7 +47,7 @@ struct KeyManagementEndpoints: Sendable {
         } else {
             record = try self.record(named: try await AdminJSON.body(request, allowed: ["key"]))
         }
-        guard let made = try self.directory.regenerate(hash: record.tokenHash) else {
+        guard let made = try await self.directory.regenerate(hash: record.tokenHash) else {
             throw AnthropicError.notFound("key: no such key")
         }
         return Self.madeKey(made)
@@ -59,7 +59,7 @@ struct KeyManagementEndpoints: Sendable {
             var record = try self.record(named: try await AdminJSON.body(request, allowed: ["key"]))
             record.blocked = blocked
             record.updatedAt = Date()
-            _ = try self.directory.updateKey(record)
+            _ = try await self.directory.updateKey(record)
             return AdminJSON.response(.object(Self.fields(of: self.directory.key(record.tokenHash) ?? record)))
         }
     }
@@ -100,7 +100,7 @@ struct KeyManagementEndpoints: Sendable {
             guard let record = self.directory.key(alias: alias) else { throw AnthropicError.notFound("key_aliases: no key \(alias)") }
             records.append((alias, record))
         }
-        for (_, record) in records { _ = try self.directory.deleteKey(hash: record.tokenHash) }
+        for (_, record) in records { _ = try await self.directory.deleteKey(hash: record.tokenHash) }
         return AdminJSON.response(.object(["deleted_keys": .array(records.map { .string($0.asked) })]))
     }
 

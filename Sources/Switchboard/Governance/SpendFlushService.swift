@@ -22,29 +22,29 @@ public struct SpendFlushService: Service {
             var lastPrune = ContinuousClock.now - .seconds(3_600)
             while !Task.isCancelled {
                 if ContinuousClock.now - lastPrune >= .seconds(3_600) {
-                    self.prune()
+                    await self.prune()
                     lastPrune = .now
                 }
                 try? await Task.sleep(for: self.interval)
-                self.flush()
+                await self.flush()
             }
         }
-        self.flush()
+        await self.flush()
     }
 
-    private func prune() {
+    private func prune() async {
         guard let days = self.retentionDays else { return }
         do {
-            let deleted = try self.keys.pruneSpendLogs(olderThanDays: days)
+            let deleted = try await self.keys.pruneSpendLogs(olderThanDays: days)
             if deleted > 0 { self.logger.notice("spend log: deleted \(deleted) rows older than \(days) days") }
         } catch {
             self.logger.error("could not delete old spend-log rows", metadata: ["error": "\(error)"])
         }
     }
 
-    private func flush() {
+    private func flush() async {
         do {
-            try self.keys.flush()
+            try await self.keys.flush()
         } catch {
             // The batch stays pending; the next flush tries again.
             self.logger.error("could not write spend to the database", metadata: ["error": "\(error)"])

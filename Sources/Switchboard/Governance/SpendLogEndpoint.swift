@@ -14,7 +14,7 @@ struct SpendLogEndpoint: Sendable {
         guard let limit, (1...10_000).contains(limit) else {
             throw AnthropicError.invalidRequest("limit: expected a whole number from 1 to 10000")
         }
-        try self.directory.flush()
+        try await self.directory.flush()
         let filter = SpendLogFilter(
             requestID: query.get("request_id"),
             sessionID: query.get("session_id"),
@@ -22,7 +22,7 @@ struct SpendLogEndpoint: Sendable {
             userID: query.get("user_id"),
             key: query.get("api_key").map(self.keyFilter)
         )
-        let rows = try self.directory.spendLogs(filter, limit: limit)
+        let rows = try await self.directory.spendLogs(filter, limit: limit)
         return AdminJSON.response(.array(rows.map { .object(Self.fields(of: $0)) }))
     }
 

@@ -29,7 +29,7 @@ struct SpendReportEndpoint: Sendable {
             let names = Grouping.allCases.map(\.rawValue).joined(separator: ", ")
             throw AnthropicError.invalidRequest("group_by: expected one of \(names); got \"\(groupName)\"")
         }
-        try self.directory.flush()
+        try await self.directory.flush()
         let asked = query.get("api_key")
         let keyHash = asked.map { self.directory.key($0)?.tokenHash ?? $0 }
         let filter = SpendReportFilter(
@@ -37,7 +37,7 @@ struct SpendReportEndpoint: Sendable {
             teamID: query.get("team_id"),
             userID: (query.get("internal_user_id") ?? query.get("customer_id"))
         )
-        let rows = try self.directory.spendReport(filter)
+        let rows = try await self.directory.spendReport(filter)
         switch grouping {
         case .apiKey: return AdminJSON.response(.array(self.byKey(rows)))
         case .team: return AdminJSON.response(.array(self.byDay(rows, list: "teams", name: "team_name") { self.teamName($0.teamID) }))

@@ -19,7 +19,7 @@ struct TeamManagementEndpoints: Sendable {
             if let id: String = try fields.optional("team_id") { team.teamID = id }
             try Self.apply(fields, to: &team, now: now)
         }
-        try AdminJSON.storeConflicts { try self.directory.insertTeam(team) }
+        try await AdminJSON.storeConflicts { try await self.directory.insertTeam(team) }
         return AdminJSON.response(.object(Self.fields(of: team)))
     }
 
@@ -29,7 +29,7 @@ struct TeamManagementEndpoints: Sendable {
         guard var team = self.directory.team(id: id) else { throw AnthropicError.notFound("team_id: no team \(id)") }
         try AdminJSON.fieldErrors { try Self.apply(fields, to: &team, now: Date()) }
         team.updatedAt = Date()
-        _ = try self.directory.updateTeam(team)
+        _ = try await self.directory.updateTeam(team)
         let updated = self.directory.team(id: id) ?? team
         return AdminJSON.response(.object(["team_id": .string(team.teamID), "data": .object(Self.fields(of: updated))]))
     }
@@ -39,7 +39,7 @@ struct TeamManagementEndpoints: Sendable {
         let fields = try await AdminJSON.body(request, allowed: ["team_ids"])
         let ids: [String] = try AdminJSON.fieldErrors { try fields.required("team_ids") }
         for id in ids where self.directory.team(id: id) == nil { throw AnthropicError.notFound("team_ids: no team \(id)") }
-        for id in ids { _ = try self.directory.deleteTeam(id: id) }
+        for id in ids { _ = try await self.directory.deleteTeam(id: id) }
         return AdminJSON.response(.object(["deleted_teams": .array(ids.map { .string($0) })]))
     }
 

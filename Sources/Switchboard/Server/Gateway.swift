@@ -142,8 +142,8 @@ public struct Gateway: Sendable {
     /// finish on what they started with. Settings read at start (listen address, master key, tracing,
     /// price overrides) take a restart.
     /// Refused, with the configuration in use kept, when its declared keys or teams cannot be applied.
-    public func reload(_ configuration: GatewayConfiguration, sha256: String) throws {
-        try self.applyGovernance(configuration)
+    public func reload(_ configuration: GatewayConfiguration, sha256: String) async throws {
+        try await self.applyGovernance(configuration)
         self.active.replace(with: configuration)
         self.metrics.prepare(for: configuration)
         self.credentialMetrics.prepare(for: configuration)
@@ -152,11 +152,11 @@ public struct Gateway: Sendable {
 
     /// Brings the virtual keys in line with `configuration`: the gateway's budget, and the teams and keys the
     /// file declares. At start (before serving) and on every reload.
-    public func applyGovernance(_ configuration: GatewayConfiguration) throws {
+    public func applyGovernance(_ configuration: GatewayConfiguration) async throws {
         guard let keys = self.keys else { return }
         let governance = configuration.governance
         keys.configureGatewayBudget(maxBudget: governance.maxBudget, duration: governance.budgetDuration)
-        try keys.syncDeclared(teams: governance.teams, keys: governance.keys)
+        try await keys.syncDeclared(teams: governance.teams, keys: governance.keys)
     }
 
     /// A configuration file was refused on reload: counted, and the one in use stays.

@@ -97,7 +97,7 @@ struct AdminOptions: ParsableArguments {
             switchboard: {host: 127.0.0.1, port: 0}
             """
         let configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
-        let keys = try KeyDirectory(databasePath: path)
+        let keys = try await KeyDirectory(databasePath: path)
         let gateway = Gateway(
             configuration: configuration, upstream: client, observers: [],
             logger: Logger(label: "switchboard.cli", factory: { _ in SwiftLogNoOpLogHandler() }), keys: keys
@@ -115,7 +115,7 @@ struct AdminOptions: ParsableArguments {
             guard let bound = await listening.next() else { throw AdminError(status: 0, message: "the admin API did not start") }
             defer { group.cancelAll() }
             let answer = try await body("http://127.0.0.1:\(bound)", key)
-            try keys.flush()
+            try await keys.flush()
             return answer
         }
     }

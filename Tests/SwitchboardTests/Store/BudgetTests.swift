@@ -9,7 +9,7 @@ struct BudgetTests {
 
     /// A directory on a new file with a team of budget `teamBudget` and a key in it of budget `keyBudget`.
     static func directory(keyBudget: Double?, teamBudget: Double? = nil, duration: String? = nil)
-        throws -> (KeyDirectory, SQLiteGovernanceStore, String, String)
+        async throws -> (KeyDirectory, SQLiteGovernanceStore, String, String)
     {
         let path = SQLiteConnectionTests.temporaryPath()
         let store = try SQLiteGovernanceStore(path: path)
@@ -19,8 +19,8 @@ struct BudgetTests {
             teamID: "t", limits: SpendLimits(maxBudget: teamBudget, budgetDuration: period, budgetResetAt: reset),
             createdAt: Self.start, updatedAt: Self.start
         ))
-        let directory = try KeyDirectory(store: store)
-        let (key, _) = try directory.generate(KeyRecord(
+        let directory = try await KeyDirectory(store: store)
+        let (key, _) = try await directory.generate(KeyRecord(
             tokenHash: "", keyName: "", alias: "alice", teamID: "t",
             limits: SpendLimits(maxBudget: keyBudget, budgetDuration: period, budgetResetAt: reset),
             createdAt: Self.start, updatedAt: Self.start
@@ -29,7 +29,7 @@ struct BudgetTests {
     }
 
     /// A finished request on `key` that cost `cost`.
-    static func spend(_ cost: Double, on key: String, in directory: KeyDirectory, now: Date) throws {
+    static func spend(_ cost: Double, on key: String, in directory: KeyDirectory, now: Date) async throws {
         let identity = try directory.authenticate(key, now: now)
         try directory.admit(identity, now: now)
         var record = ExchangeRecord(requestID: UUID().uuidString, method: "POST", route: "/v1/messages")
@@ -41,11 +41,11 @@ struct BudgetTests {
     }
 
     @Test("a spent budget is a 429 without retry-after that names what was spent and when it resets")
-    func keyBudget() throws {
-        let (directory, _, path, key) = try Self.directory(keyBudget: 1.0, duration: "1d")
+    func keyBudget() async throws {
+        let (directory, _, path, key) = try await Self.directory(keyBudget: 1.0, duration: "1d")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.spend(0.6, on: key, in: directory, now: Self.start)
-        try Self.spend(0.6, on: key, in: directory, now: Self.start)  // admitted: 0.6 < 1.0; overshoots, as documented
+        try await Self.spend(0.6, on: key, in: directory, now: Self.start)
+        try await Self.spend(0.6, on: key, in: directory, now: Self.start)  // admitted: 0.6 < 1.0; overshoots, as documented
         do {
             _ = try directory.authenticate(key, now: Self.start.addingTimeInterval(60))
             Issue.record("a spent budget admitted a request")
@@ -61,24 +61,24 @@ struct BudgetTests {
     }
 
     @Test("the team's budget binds its keys too")
-    func teamBudget() throws {
-        let (directory, _, path, key) = try Self.directory(keyBudget: nil, teamBudget: 0.5)
+    func teamBudget() async throws {
+        let (directory, _, path, key) = try await Self.directory(keyBudget: nil, teamBudget: 0.5)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.spend(0.5, on: key, in: directory, now: Self.start)
+        try await Self.spend(0.5, on: key, in: directory, now: Self.start)
         #expect(throws: KeyRefusal.self) { try directory.authenticate(key, now: Self.start) }
     }
 
     @Test("flush writes the spend and one log row per request in one batch; a reopened store has them")
-    func flushAndReopen() throws {
-        let (directory, store, path, key) = try Self.directory(keyBudget: 100, duration: "30d")
+    func flushAndReopen() async throws {
+        let (directory, store, path, key) = try await Self.directory(keyBudget: 100, duration: "30d")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        for cost in [0.25, 0.5, 0.125] { try Self.spend(cost, on: key, in: directory, now: Self.start) }
+        for cost in [0.25, 0.5, 0.125] { try await Self.spend(cost, on: key, in: directory, now: Self.start) }
         #expect(try store.keys().first?.spend == 0, "nothing is written until the flush")
-        try directory.flush()
-        try directory.flush()  // an empty batch writes nothing
-        let reopened = try KeyDirectory(databasePath: path)
+        try await directory.flush()
+        try await directory.flush()  // an empty batch writes nothing
+        let reopened = try await KeyDirectory(databasePath: path)
         #expect(reopened.key(key)?.spend == 0.875)
-        let rows = try reopened.spendLogs()
+        let rows = try await reopened.spendLogs()
         #expect(rows.count == 3)
         #expect(rows.map(\.spend).reduce(0, +) == 0.875, "spend equals the log's rows")
         #expect(rows.allSatisfy { $0.keyAlias == "alice" && $0.teamID == "t" && $0.inputTokens == 100 })
@@ -86,33 +86,33 @@ struct BudgetTests {
     }
 
     @Test("a budget reset is written with the spend that follows it")
-    func resetPersists() throws {
-        let (directory, _, path, key) = try Self.directory(keyBudget: 10, duration: "1h")
+    func resetPersists() async throws {
+        let (directory, _, path, key) = try await Self.directory(keyBudget: 10, duration: "1h")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.spend(3, on: key, in: directory, now: Self.start)
-        try directory.flush()
+        try await Self.spend(3, on: key, in: directory, now: Self.start)
+        try await directory.flush()
         let later = Self.start.addingTimeInterval(3 * 3_600 + 5)
-        try Self.spend(1, on: key, in: directory, now: later)
-        try directory.flush()
-        let reopened = try KeyDirectory(databasePath: path)
+        try await Self.spend(1, on: key, in: directory, now: later)
+        try await directory.flush()
+        let reopened = try await KeyDirectory(databasePath: path)
         let record = try #require(reopened.key(key))
         #expect(record.spend == 1)
         #expect(record.limits.budgetResetAt == Self.start.addingTimeInterval(4 * 3_600))
     }
 
     @Test("an admin update while spend waits to be written counts that spend once, in the store and in memory")
-    func updateDoesNotCountPendingSpendTwice() throws {
-        let (directory, store, path, key) = try Self.directory(keyBudget: 100)
+    func updateDoesNotCountPendingSpendTwice() async throws {
+        let (directory, store, path, key) = try await Self.directory(keyBudget: 100)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try Self.spend(0.5, on: key, in: directory, now: Self.start)
+        try await Self.spend(0.5, on: key, in: directory, now: Self.start)
         var team = try #require(directory.team(id: "t"))
         team.alias = "platform"
-        #expect(try directory.updateTeam(team))
+        #expect(try await directory.updateTeam(team))
         var record = try #require(directory.key(key))
         record.userID = "alice@example.com"
-        #expect(try directory.updateKey(record))
-        try Self.spend(0.25, on: key, in: directory, now: Self.start)
-        try directory.flush()
+        #expect(try await directory.updateKey(record))
+        try await Self.spend(0.25, on: key, in: directory, now: Self.start)
+        try await directory.flush()
         #expect(try store.team(id: "t")?.spend == 0.75)
         #expect(try store.key(hash: VirtualKey.hash(key))?.spend == 0.75)
         #expect(directory.team(id: "t")?.spend == 0.75 && directory.key(key)?.spend == 0.75)

@@ -18,7 +18,7 @@ struct DeclaredRecordsTests {
     }
 
     @Test("declared keys work, with their team's limits; a changed file updates them; a removed one is deleted")
-    func sync() throws {
+    func sync() async throws {
         let path = SQLiteConnectionTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let bobHash = VirtualKey.hash("sk-bob-known-only-by-hash")
@@ -28,8 +28,8 @@ struct DeclaredRecordsTests {
                 - {key: os.environ/ALICE_KEY, key_alias: alice, team_id: platform, models: ["claude-*"], max_budget: 5, budget_duration: 30d}
                 - {key_hash: \(bobHash), key_alias: bob}
             """)
-        let directory = try KeyDirectory(databasePath: path)
-        try directory.syncDeclared(teams: first.governance.teams, keys: first.governance.keys)
+        let directory = try await KeyDirectory(databasePath: path)
+        try await directory.syncDeclared(teams: first.governance.teams, keys: first.governance.keys)
         let alice = try directory.authenticate(Self.secret)
         #expect(alice.alias == "alice" && alice.teamID == "platform" && alice.allowedModels == ["claude-*"])
         #expect(alice.scopes.first?.limits.rpmLimit == 100, "inherits its team's rate")
@@ -46,25 +46,25 @@ struct DeclaredRecordsTests {
               virtual_keys:
                 - {key: os.environ/ALICE_KEY, key_alias: alice, team_id: platform, models: ["claude-*"], max_budget: 8, budget_duration: 30d}
             """)
-        try directory.syncDeclared(teams: second.governance.teams, keys: second.governance.keys, now: Date().addingTimeInterval(60))
+        try await directory.syncDeclared(teams: second.governance.teams, keys: second.governance.keys, now: Date().addingTimeInterval(60))
         let updated = try #require(directory.key(Self.secret))
         #expect(updated.limits.maxBudget == 8 && updated.spend == 1.5 && updated.limits.budgetResetAt == period)
         #expect(throws: KeyRefusal.self, "bob left the file") { try directory.authenticate("sk-bob-known-only-by-hash") }
 
         // Written to the store, and the same after reopening.
-        try directory.flush()
-        let reopened = try KeyDirectory(databasePath: path)
+        try await directory.flush()
+        let reopened = try await KeyDirectory(databasePath: path)
         #expect(reopened.key(Self.secret)?.spend == 1.5 && reopened.key(Self.secret)?.source == .config)
         #expect(reopened.keys().count == 1)
 
         // A key made through the admin API is not the file's to change.
-        let (made, _) = try reopened.generate(KeyRecord(tokenHash: "", keyName: "", alias: "carol", createdAt: Date(), updatedAt: Date()))
+        let (made, _) = try await reopened.generate(KeyRecord(tokenHash: "", keyName: "", alias: "carol", createdAt: Date(), updatedAt: Date()))
         let clash = try Self.configuration("  virtual_keys: [{key_hash: \(VirtualKey.hash(made)), key_alias: carol}]")
-        #expect(throws: GovernanceStoreConflict.self) { try reopened.syncDeclared(teams: [], keys: clash.governance.keys) }
+        await #expect(throws: GovernanceStoreConflict.self) { try await reopened.syncDeclared(teams: [], keys: clash.governance.keys) }
     }
 
     @Test("a key written into the file, a bad hash, an unknown field or a bad budget is refused with its path")
-    func refusals() throws {
+    func refusals() async throws {
         func message(_ entries: String) -> String {
             do {
                 _ = try Self.configuration(entries)
@@ -83,7 +83,7 @@ struct DeclaredRecordsTests {
     }
 
     @Test("with a master key and no database_url the database is switchboard.db in state_dir, else the working directory")
-    func defaultDatabase() throws {
+    func defaultDatabase() async throws {
         #expect(try Self.configuration("  state_dir: /var/lib/switchboard").databasePath == "/var/lib/switchboard/switchboard.db")
         #expect(try Self.configuration("  host: 127.0.0.1").databasePath == "switchboard.db")
         let withoutKey = try ConfigurationLoader(environment: [:]).load(yaml: "model_list: [{model_name: a, litellm_params: {model: mock/echo}}]")

@@ -21,7 +21,7 @@ struct KeyAccessLogTests {
     }
 
     @Test("alias and team; a key without an alias by its sk-... name; never the hash")
-    func identity() throws {
+    func identity() async throws {
         let json = try Self.line { record in
             record.virtualKey = KeyIdentity(
                 tokenHash: "secret-hash", keyName: "sk-...abcd", alias: "alice", teamID: "platform", userID: "alice",
@@ -41,7 +41,7 @@ struct KeyAccessLogTests {
     }
 
     @Test("a refusal says which: key_refused")
-    func refusal() throws {
+    func refusal() async throws {
         #expect(try Self.line { $0.keyRefusal = .authentication(reason: "expired") }["key_refused"] as? String == "expired")
         let budget = try Self.line { $0.keyRefusal = .limit(scope: "team", kind: "budget", key: KeyLabel(alias: "bob", teamID: "t2")) }
         #expect(budget["key_refused"] as? String == "team_budget")

@@ -15,7 +15,7 @@ struct KeyLifecycleTests {
     /// A gateway on a new database whose `priced` model costs $0.01 per input token and $0.02 per output token.
     static func start(
         extra: String = "", deployments: String = "", spans: (@Sendable (SpanData) -> Void)? = nil
-    ) throws -> (GatewayHarness, String) {
+    ) async throws -> (GatewayHarness, String) {
         let path = SQLiteConnectionTests.temporaryPath()
         let yaml = """
             model_list:
@@ -26,8 +26,10 @@ struct KeyLifecycleTests {
             \(extra)
             """
         let configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
-        let keys = try KeyDirectory(databasePath: try #require(configuration.databasePath))
-        return (try GatewayHarness(yaml: yaml, keys: keys, spans: spans), path)
+        let keys = try await KeyDirectory(databasePath: try #require(configuration.databasePath))
+        let harness = try GatewayHarness(yaml: yaml, keys: keys, spans: spans)
+        try await harness.gateway.applyGovernance(configuration)
+        return (harness, path)
     }
 
     static func post(_ harness: GatewayHarness, _ uri: String, _ body: String, headers: HTTPFields = master) async throws -> TestResponse {
@@ -44,7 +46,7 @@ struct KeyLifecycleTests {
 
     @Test("update changes only the fields sent; block and unblock; regenerate keeps the record and retires the old key")
     func lifecycle() async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let made = try await Self.post(harness, "/key/generate", #"{"key_alias":"alice","max_budget":5,"rpm_limit":10,"models":["claude-*"]}"#)
         let key = try #require(made.json["key"] as? String)
@@ -79,7 +81,7 @@ struct KeyLifecycleTests {
 
     @Test("a virtual key reads its own /key/info, and no other key's, and nothing else of the admin API")
     func ownInfo() async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let alice = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"alice","max_budget":3}"#).json["key"] as? String)
         let bob = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"bob"}"#).json["key"] as? String)
@@ -97,7 +99,7 @@ struct KeyLifecycleTests {
 
     @Test("/global/spend/report sums the spend log per day by team, key, customer and model, in LiteLLM's shapes")
     func report() async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let team = try #require(try await Self.post(harness, "/team/new", #"{"team_id":"t1","team_alias":"platform"}"#).json["team_id"] as? String)
         let alice = try #require(
@@ -143,7 +145,7 @@ struct KeyLifecycleTests {
 
     @Test("the gateway budget binds the master key and every virtual key; the budget gauge shows what is left")
     func gatewayBudget() async throws {
-        let (harness, path) = try Self.start(extra: "litellm_settings: {max_budget: 0.05, budget_duration: 1d}")
+        let (harness, path) = try await Self.start(extra: "litellm_settings: {max_budget: 0.05, budget_duration: 1d}")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let key = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"alice","max_budget":100}"#).json["key"] as? String)
         #expect(try await Self.ask(harness, key, model: "priced").status == .ok)  // $0.07, over the $0.05
@@ -165,7 +167,7 @@ struct KeyLifecycleTests {
     @Test("spans carry the key's alias and team, never the key")
     func spansNameTheKey() async throws {
         let spans = Mutex<[SpanData]>([])
-        let (harness, path) = try Self.start { span in spans.withLock { $0.append(span) } }
+        let (harness, path) = try await Self.start { span in spans.withLock { $0.append(span) } }
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try await Self.post(harness, "/team/new", #"{"team_id":"t1"}"#)
         let key = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"alice","team_id":"t1"}"#).json["key"] as? String)
@@ -178,7 +180,8 @@ struct KeyLifecycleTests {
 
     @Test("a request refused by its key's budget or rate names the key (alias and team) on its record, for the access log")
     func refusalsNameTheKey() async throws {
-        let (harness, path) = try Self.start()
+        try await UsageLimiterTests.insideOneMinute()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try await Self.post(harness, "/team/new", #"{"team_id":"t1"}"#)
         let key = try #require(try await Self.post(harness, "/key/generate", #"{"key_alias":"rushed","team_id":"t1","rpm_limit":1}"#).json["key"] as? String)
@@ -191,7 +194,7 @@ struct KeyLifecycleTests {
 
     @Test("a key's models may name LiteLLM access groups (model_info.access_groups)")
     func accessGroups() async throws {
-        let (harness, path) = try Self.start(deployments: """
+        let (harness, path) = try await Self.start(deployments: """
               - {model_name: beta-a, litellm_params: {model: mock/echo}, model_info: {access_groups: [beta-models]}}
               - {model_name: beta-b, litellm_params: {model: mock/echo}, model_info: {access_groups: [beta-models, other]}}
             """)

@@ -10,7 +10,7 @@ struct SQLiteConnectionTests {
     }
 
     @Test("a new database file is its owner's only (0600) and in WAL mode")
-    func fileModeAndWAL() throws {
+    func fileModeAndWAL() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let connection = try SQLiteConnection(path: path)
@@ -24,7 +24,7 @@ struct SQLiteConnectionTests {
     }
 
     @Test("migrations bring an empty file to the latest version once; reopening runs none")
-    func migrations() throws {
+    func migrations() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try StoreMigrations.migrate(SQLiteConnection(path: path)) == 0)
@@ -36,7 +36,7 @@ struct SQLiteConnectionTests {
     }
 
     @Test("a file from a newer build is refused, not rewritten")
-    func newerSchema() throws {
+    func newerSchema() async throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let connection = try SQLiteConnection(path: path)
@@ -45,7 +45,7 @@ struct SQLiteConnectionTests {
     }
 
     @Test("values round-trip through bound parameters; a failing transaction leaves nothing")
-    func valuesAndTransactions() throws {
+    func valuesAndTransactions() async throws {
         let connection = try SQLiteConnection(path: ":memory:")
         try connection.execute("CREATE TABLE t (a TEXT, b INTEGER, c REAL, d TEXT)")
         try connection.run("INSERT INTO t VALUES (?, ?, ?, ?)", [.text("héllo ✓ 'quoted'"), .integer(Int64.max), .real(0.125), .null])

@@ -13,7 +13,7 @@ struct SQLiteGovernanceStoreTests {
     }
 
     @Test("a key is stored as its hash only, found by the hash, and survives reopening the file")
-    func keysByHash() throws {
+    func keysByHash() async throws {
         let (store, path) = try Self.store()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try store.insertTeam(TeamRecord(teamID: "t-1", alias: "platform", createdAt: Self.now, updatedAt: Self.now))
@@ -39,12 +39,12 @@ struct SQLiteGovernanceStoreTests {
         let reopened = try SQLiteGovernanceStore(path: path)
         key.spend = 0
         #expect(try reopened.keys() == [key])
-        #expect(try reopened.deleteKey(hash: key.tokenHash))
+        #expect(try await reopened.deleteKey(hash: key.tokenHash))
         #expect(try reopened.keys().isEmpty)
     }
 
     @Test("a duplicate alias or an unknown team is a conflict; deleting a team leaves its keys without one")
-    func conflicts() throws {
+    func conflicts() async throws {
         let (store, path) = try Self.store()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try store.insertTeam(TeamRecord(teamID: "t-1", createdAt: Self.now, updatedAt: Self.now))
@@ -68,14 +68,14 @@ struct SQLiteGovernanceStoreTests {
         "budget durations: LiteLLM's spellings, calendar months in UTC, anything else refused",
         arguments: [("30s", 30.0), ("15m", 900), ("1h", 3_600), ("1d", 86_400), ("7d", 604_800), ("30d", 2_592_000)]
     )
-    func durations(text: String, seconds: TimeInterval) throws {
+    func durations(text: String, seconds: TimeInterval) async throws {
         let duration = try #require(BudgetDuration(text))
         #expect(duration.nextReset(after: Self.now).timeIntervalSince(Self.now) == seconds)
         #expect(BudgetDuration(duration.description) == duration)
     }
 
     @Test("a month runs to the same day next month (or its last day); bad durations are nil")
-    func months() throws {
+    func months() async throws {
         let january31 = try #require(ISO8601DateFormatter().date(from: "2027-01-31T10:00:00Z"))
         let reset = try #require(BudgetDuration("1mo")).nextReset(after: january31)
         #expect(ISO8601DateFormatter().string(from: reset) == "2027-02-28T10:00:00Z")
@@ -95,7 +95,7 @@ struct SQLiteGovernanceStoreTests {
 @Suite("Schema migrations: a database from every earlier version opens at the latest, its rows intact")
 struct StoreMigrationTests {
     @Test("version 1 → 2: keys become the API's, log rows keep their key's name and are still found by it")
-    func fromVersion1() throws {
+    func fromVersion1() async throws {
         let path = SQLiteConnectionTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
@@ -124,7 +124,7 @@ struct StoreMigrationTests {
     }
 
     @Test("every version from 0 migrates to the latest")
-    func fromEveryVersion() throws {
+    func fromEveryVersion() async throws {
         for start in 0..<StoreMigrations.latestVersion {
             let path = SQLiteConnectionTests.temporaryPath()
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -137,18 +137,18 @@ struct StoreMigrationTests {
     }
 
     @Test("spend_log_retention_days deletes older rows only")
-    func retention() throws {
+    func retention() async throws {
         let path = SQLiteConnectionTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let directory = try KeyDirectory(databasePath: path)
+        let directory = try await KeyDirectory(databasePath: path)
         let now = Date()
         var batch = SpendBatch()
         for (id, age) in [("old", 40.0), ("recent", 10.0)] {
             let start = now.addingTimeInterval(-age * 86_400).timeIntervalSince1970
             batch.logRows.append(SpendLogRow(requestID: id, startTime: start, endTime: start, status: 200, durationMS: 1, attempts: 1))
         }
-        try directory.store.record(batch)
-        #expect(try directory.pruneSpendLogs(olderThanDays: 30, now: now) == 1)
-        #expect(try directory.spendLogs().map(\.requestID) == ["recent"])
+        try await directory.store.record(batch)
+        #expect(try await directory.pruneSpendLogs(olderThanDays: 30, now: now) == 1)
+        #expect(try await directory.spendLogs().map(\.requestID) == ["recent"])
     }
 }

@@ -16,7 +16,7 @@ struct TeamAndSpendEndpointTests {
 
     @Test("a team's models and block apply to its keys; info lists its keys; deleting it frees them")
     func teams() async throws {
-        let (harness, path) = try VirtualKeyGatewayTests.start()
+        let (harness, path) = try await VirtualKeyGatewayTests.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let made = try await harness.test {
             try await $0.post("/team/new", #"{"team_alias":"platform","models":["other"],"rpm_limit":100,"max_budget":50}"#, headers: Self.master)
@@ -63,7 +63,7 @@ struct TeamAndSpendEndpointTests {
 
     @Test("/spend/logs: one row per request on a key, with LiteLLM's field names, filtered by key and request")
     func spendLogs() async throws {
-        let (harness, path) = try VirtualKeyGatewayTests.start()
+        let (harness, path) = try await VirtualKeyGatewayTests.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let generated = try await harness.test { try await $0.post("/key/generate", #"{"key_alias":"bob"}"#, headers: Self.master) }
         let key = try #require(generated.json["key"] as? String)

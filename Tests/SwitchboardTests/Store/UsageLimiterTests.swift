@@ -12,7 +12,7 @@ struct UsageLimiterTests {
     static let team = UsageLimiter.Scope(kind: .team, id: "t", label: "platform")
 
     @Test("rpm: the limit's worth of requests a minute, then a 429 with retry-after to the minute's end and Anthropic's headers")
-    func requestsPerMinute() throws {
+    func requestsPerMinute() async throws {
         let limiter = UsageLimiter()
         let limits = SpendLimits(rpmLimit: 2)
         let now = Self.minuteStart.addingTimeInterval(15)
@@ -35,7 +35,7 @@ struct UsageLimiterTests {
     }
 
     @Test("tpm counts the tokens of finished requests; parallel counts those in flight, freed when they end")
-    func tokensAndParallel() throws {
+    func tokensAndParallel() async throws {
         let limiter = UsageLimiter()
         let now = Self.minuteStart.addingTimeInterval(1)
         let tokens = SpendLimits(tpmLimit: 1_000)
@@ -51,7 +51,7 @@ struct UsageLimiterTests {
     }
 
     @Test("a refusal by the team counts nothing against the key")
-    func allOrNothing() throws {
+    func allOrNothing() async throws {
         let limiter = UsageLimiter()
         let now = Self.minuteStart
         try limiter.admit([(Self.team, SpendLimits(maxParallelRequests: 1))], now: now)
@@ -61,9 +61,17 @@ struct UsageLimiterTests {
         try limiter.admit([(Self.key, SpendLimits(rpmLimit: 1))], now: now)
     }
 
+    /// Rate windows are calendar minutes (as LiteLLM's): a test whose requests must share one starts well
+    /// inside a minute, or two requests either side of its end would both be admitted.
+    static func insideOneMinute() async throws {
+        let second = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+        if second > 50 { try await Task.sleep(for: .seconds(61 - second)) }
+    }
+
     @Test("through the gateway: a key's rpm_limit answers 429 with retry-after; another key is not affected")
     func gateway() async throws {
-        let (harness, path) = try VirtualKeyGatewayTests.start()
+        try await Self.insideOneMinute()
+        let (harness, path) = try await VirtualKeyGatewayTests.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let master = VirtualKeyGatewayTests.bearer(VirtualKeyGatewayTests.master)
         let limited = try await harness.test { try await $0.post("/key/generate", #"{"rpm_limit":1}"#, headers: master) }

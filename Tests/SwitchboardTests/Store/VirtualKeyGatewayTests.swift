@@ -13,7 +13,7 @@ import Testing
 struct VirtualKeyGatewayTests {
     static let master = "sk-master-test"
 
-    static func start() throws -> (GatewayHarness, String) {
+    static func start() async throws -> (GatewayHarness, String) {
         let path = SQLiteConnectionTests.temporaryPath()
         let yaml = """
             model_list:
@@ -22,7 +22,7 @@ struct VirtualKeyGatewayTests {
             general_settings: {master_key: \(master), database_url: "sqlite://\(path)"}
             """
         let configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
-        let harness = try GatewayHarness(yaml: yaml, keys: KeyDirectory(databasePath: try #require(configuration.databasePath)))
+        let harness = try GatewayHarness(yaml: yaml, keys: await KeyDirectory(databasePath: try #require(configuration.databasePath)))
         return (harness, path)
     }
 
@@ -34,7 +34,7 @@ struct VirtualKeyGatewayTests {
 
     @Test("the master key makes a key (LiteLLM's body and answer); the key works on the models it may use, and only those")
     func generateAndUse() async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let generated = try await harness.test { client in
             try await client.post(
@@ -72,7 +72,7 @@ struct VirtualKeyGatewayTests {
 
     @Test("unknown, blocked and deleted keys get 401; info and list show the hash, never the key")
     func lifecycle() async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let unknown = try await harness.test { client in
             try await client.post("/v1/messages", Self.message("claude-x"), headers: Self.bearer("sk-not-a-key"))
@@ -123,7 +123,7 @@ struct VirtualKeyGatewayTests {
         ]
     )
     func badInput(body: String, field: String) async throws {
-        let (harness, path) = try Self.start()
+        let (harness, path) = try await Self.start()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let response = try await harness.test { client in
             try await client.post("/key/generate", body, headers: Self.bearer(Self.master))
@@ -133,14 +133,14 @@ struct VirtualKeyGatewayTests {
     }
 
     @Test("an expired key is refused with when it expired; a key's models default to its team's")
-    func expiryAndTeamModels() throws {
+    func expiryAndTeamModels() async throws {
         let path = SQLiteConnectionTests.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try SQLiteGovernanceStore(path: path)
         let now = Date(timeIntervalSince1970: 1_780_000_000)
         try store.insertTeam(TeamRecord(teamID: "t", models: ["claude-haiku-*"], createdAt: now, updatedAt: now))
-        let directory = try KeyDirectory(store: store)
-        let (key, _) = try directory.generate(KeyRecord(tokenHash: "", keyName: "", teamID: "t", expires: now, createdAt: now, updatedAt: now))
+        let directory = try await KeyDirectory(store: store)
+        let (key, _) = try await directory.generate(KeyRecord(tokenHash: "", keyName: "", teamID: "t", expires: now, createdAt: now, updatedAt: now))
         #expect(try directory.authenticate(key, now: now.addingTimeInterval(-1)).allowedModels == ["claude-haiku-*"])
         #expect(throws: KeyRefusal.self) { try directory.authenticate(key, now: now) }
     }
