@@ -89,6 +89,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = MetricsRegistry()
         MetricsSystem.bootstrap(RegistryMetricsFactory(registry: registry))
+        // Which replica this is, for dashboards over several (Prometheus adds its own `instance` too).
+        let instanceID = configuration.server.resolvedInstanceID
+        registry.gauge("switchboard_instance_info", help: "This replica's switchboard.instance_id; always 1.", labels: ["instance_id"])
+            .set([instanceID], to: 1)
 
         let upstream = UpstreamClient(
             configuration: .init(
@@ -99,6 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Traces: OTEL_* variables, with the YAML's endpoint on top; export only when an endpoint is named.
         var tracing = OTLPExporterConfiguration(environment: environment, serviceVersion: SwitchboardVersion.current)
         if let endpoint = configuration.server.tracesEndpoint { tracing.endpoint = endpoint }
+        tracing.resource["service.instance.id"] = tracing.resource["service.instance.id"] ?? .string(instanceID)
         let capture = configuration.server.captureMessageContent
             || ["true", "span_only", "span_and_event"].contains((environment["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] ?? "").lowercased())
         let exporter = OTLPHTTPExporter(

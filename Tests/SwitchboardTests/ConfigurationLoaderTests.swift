@@ -1,3 +1,4 @@
+import Foundation
 import Switchboard
 import Testing
 
@@ -230,4 +231,19 @@ struct ConfigurationLoaderTests {
         #expect(EmbeddedDefaultConfiguration.notice(environment: [:]).contains("mock provider"))
         #expect(EmbeddedDefaultConfiguration.notice(environment: ["GEMINI_API_KEY": "k"]).contains("to Gemini"))
     }
+
+    @Test("switchboard.instance_id names the replica; unset, the machine's name and the port")
+    func instanceID() throws {
+        let named = try ConfigurationLoader(environment: ["REPLICA": "eu-1"]).load(yaml: """
+            model_list: [{model_name: a, litellm_params: {model: mock/echo}}]
+            switchboard: {instance_id: os.environ/REPLICA, port: 4100}
+            """)
+        #expect(named.configuration.server.resolvedInstanceID == "eu-1")
+        let unnamed = try ConfigurationLoader(environment: [:]).load(yaml: """
+            model_list: [{model_name: a, litellm_params: {model: mock/echo}}]
+            switchboard: {port: 4100}
+            """)
+        #expect(unnamed.configuration.server.resolvedInstanceID == "\(ProcessInfo.processInfo.hostName):4100")
+    }
 }
+

@@ -230,3 +230,13 @@ def test_every_dashboard_panel_query_returns_data(prometheus, after_traffic):
             elif not response["data"]["result"]:
                 failures.append((panel["title"], expr, "no data"))
     assert not failures, failures
+
+
+def test_each_replica_names_itself(metrics_gateway):
+    """switchboard_instance_info: the replica's switchboard.instance_id (by default host name and port), so
+    dashboards over several replicas can tell them apart beside Prometheus' own instance label."""
+    text = urllib.request.urlopen(metrics_gateway.url + "/metrics").read().decode()
+    lines = [line for line in text.splitlines() if line.startswith("switchboard_instance_info{")]
+    assert len(lines) == 1 and lines[0].endswith(" 1"), lines
+    assert f':{metrics_gateway.port}"' in lines[0], lines
+

@@ -68,7 +68,7 @@ def session(traced_gateway, fake_gemini, receiver, tmp_path_factory):
         if sum(1 for span in spans if span["kind"] == CLIENT) >= 4 and any(s["trace_id"] == caller_trace for s in spans):
             break
         time.sleep(0.2)
-    return {"message": message, "caller": (caller_trace, caller_span), "spans": receiver.snapshot()}
+    return {"message": message, "caller": (caller_trace, caller_span), "spans": receiver.snapshot(), "port": str(traced_gateway.port)}
 
 
 def test_span_tree_server_with_client_children(session):
@@ -85,6 +85,9 @@ def test_span_tree_server_with_client_children(session):
     assert len(servers) >= 3
     assert all(span["name"] == "POST /v1/messages" for span in servers)
     assert all(span["resource"]["service.name"] == "switchboard-e2e" for span in spans)
+    # Each replica names itself: switchboard.instance_id, by default the machine's name and the port.
+    instances = {span["resource"].get("service.instance.id") for span in spans}
+    assert len(instances) == 1 and instances.pop().endswith(":" + session["port"]), instances
 
 
 def test_genai_attributes_and_usage_match_the_response(session):

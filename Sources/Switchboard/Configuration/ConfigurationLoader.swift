@@ -341,6 +341,7 @@ private struct Reader {
         var settings = ServerSettings()
         for (key, value) in try node.mapping() {
             switch key {
+            case "instance_id": settings.instanceID = try self.secret(value)
             case "state_dir": governance.stateDirectory = try self.secret(value)
             case "spend_log_retention_days": governance.spendLogRetentionDays = try value.int(in: 1...36_500)
             case "teams": governance.teams = try value.sequence().map { try DeclaredRecords.team($0) }

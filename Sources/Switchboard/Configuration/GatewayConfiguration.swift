@@ -1,3 +1,4 @@
+import Foundation
 import OrderedCollections
 
 /// Everything Switchboard runs on, validated.
@@ -158,6 +159,14 @@ public struct ServerSettings: Sendable {
     public var tracePolicy = TracePolicy()
     /// Serve on a non-loopback address without a master key (`--allow-unauthenticated`).
     public var allowUnauthenticated = false
+    /// `switchboard.instance_id`: this replica's name on spans (`service.instance.id`) and `/metrics`
+    /// (`switchboard_instance_info`); nil for the machine's host name and the port.
+    public var instanceID: String?
+
+    /// ``instanceID``, else `host:port` with the machine's name, so replicas on several machines differ.
+    public var resolvedInstanceID: String {
+        self.instanceID ?? "\(ProcessInfo.processInfo.hostName):\(self.port)"
+    }
 
     public init(
         host: String = "127.0.0.1",
