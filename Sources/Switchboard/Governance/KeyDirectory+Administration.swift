@@ -113,6 +113,14 @@ extension KeyDirectory {
 
     // MARK: Spend
 
+    /// A key as spend-log rows name it, from what a caller gave (the key, its hash or its `sk-...abcd` name):
+    /// a live key by its hash prefix (so keys sharing a name are not mixed); a deleted one by the hash or name.
+    func spendLogKey(_ asked: String) -> (hashPrefix: String, name: String) {
+        if let record = self.key(asked) { return (String(record.tokenHash.prefix(12)), record.keyName) }
+        let isHash = asked.count == 64 && asked.allSatisfy(\.isHexDigit)
+        return isHash ? (String(asked.prefix(12)), "") : ("", asked)
+    }
+
     /// The spend log, newest first (written rows only: call ``flush()`` first for the latest).
     func spendLogs(_ filter: SpendLogFilter = SpendLogFilter(), limit: Int = 1_000) async throws -> [SpendLogRow] {
         try await self.store.spendLogs(filter, limit: limit)
@@ -141,7 +149,7 @@ extension KeyDirectory {
                 if let budget = team.limits.maxBudget { budgets.append(("team", team.teamID, budget - team.spend)) }
             }
             for key in snapshot.keys.values {
-                if let budget = key.limits.maxBudget { budgets.append(("key", key.alias ?? key.keyName, budget - key.spend)) }
+                if let budget = key.limits.maxBudget { budgets.append(("key", key.displayName, budget - key.spend)) }
             }
             return budgets
         }
@@ -171,7 +179,7 @@ extension KeyDirectory {
             }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(
-                    description: "switchboard.virtual_keys: key \(key.alias ?? key.keyName) was made through the admin API"
+                    description: "switchboard.virtual_keys: key \(key.displayName) was made through the admin API"
                 )
             }
             if let changed = Self.changed(key, from: current, now: now) { _ = try await self.updateKey(changed) }

@@ -67,7 +67,7 @@ public final class KeyDirectory: ExchangeObserver {
             KeyRefusal(kind: .authentication(reason: reason), error: .authentication(message))
         }
         guard let (key, team, gateway) = found else { throw refuse("invalid", "invalid API key") }
-        let name = key.alias ?? key.keyName
+        let name = key.displayName
         if let expires = key.expires, expires <= now {
             throw refuse("expired", "API key \(name) expired at \(UTCTime.timestamp(expires))")
         }
@@ -84,7 +84,7 @@ public final class KeyDirectory: ExchangeObserver {
         let models = key.models.isEmpty ? (team?.models ?? []) : key.models
         var scopes = [
             LimitedScope(
-                scope: .init(kind: .key, id: key.tokenHash, label: key.alias ?? key.keyName),
+                scope: .init(kind: .key, id: key.tokenHash, label: key.displayName),
                 limits: key.limits.inheriting(from: team?.limits ?? SpendLimits())
             )
         ]

@@ -20,18 +20,10 @@ struct SpendLogEndpoint: Sendable {
             sessionID: query.get("session_id"),
             teamID: query.get("team_id"),
             userID: query.get("user_id"),
-            key: query.get("api_key").map(self.keyFilter)
+            key: query.get("api_key").map(self.directory.spendLogKey)
         )
         let rows = try await self.directory.spendLogs(filter, limit: limit)
         return AdminJSON.response(.array(rows.map { .object(Self.fields(of: $0)) }))
-    }
-
-    /// A key as a filter: a live key by its hash (so rows of keys that share an `sk-...abcd` name are not
-    /// mixed); a deleted one by the name or hash given.
-    private func keyFilter(_ asked: String) -> (hashPrefix: String, name: String) {
-        if let record = self.directory.key(asked) { return (String(record.tokenHash.prefix(12)), record.keyName) }
-        let isHash = asked.count == 64 && asked.allSatisfy(\.isHexDigit)
-        return isHash ? (String(asked.prefix(12)), "") : ("", asked)
     }
 
     static func fields(of row: SpendLogRow) -> JSONObject {

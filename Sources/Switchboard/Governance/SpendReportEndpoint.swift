@@ -30,10 +30,8 @@ struct SpendReportEndpoint: Sendable {
             throw AnthropicError.invalidRequest("group_by: expected one of \(names); got \"\(groupName)\"")
         }
         try await self.directory.flush()
-        let asked = query.get("api_key")
-        let keyHash = asked.map { self.directory.key($0)?.tokenHash ?? $0 }
         let filter = SpendReportFilter(
-            start: start.timeIntervalSince1970, end: end.timeIntervalSince1970, keyHashPrefix: keyHash.map { String($0.prefix(12)) },
+            start: start.timeIntervalSince1970, end: end.timeIntervalSince1970, key: query.get("api_key").map(self.directory.spendLogKey),
             teamID: query.get("team_id"),
             userID: (query.get("internal_user_id") ?? query.get("customer_id"))
         )

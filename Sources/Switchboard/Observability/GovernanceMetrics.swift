@@ -60,7 +60,7 @@ final class GovernanceMetrics: ExchangeObserver {
         case nil: break
         }
         guard record.costUSD > 0 else { return }
-        let labels = record.virtualKey.map { [self.teams($0.teamID ?? ""), self.aliases($0.alias ?? $0.keyName)] } ?? ["", "master_key"]
+        let labels = record.virtualKey.map { [self.teams($0.teamID ?? ""), self.aliases($0.label.alias)] } ?? ["", "master_key"]
         self.spend.increment(labels, by: record.costUSD)
     }
 }

@@ -29,7 +29,7 @@ public struct TracingObserver: ExchangeObserver {
         }
         // Who asked, by name: the key's alias (else its sk-...abcd name) and team, never the key.
         if let key = exchange.virtualKey {
-            session["switchboard.key_alias"] = .string(key.alias ?? key.keyName)
+            session["switchboard.key_alias"] = .string(key.label.alias)
             if let team = key.teamID { session["switchboard.team_id"] = .string(team) }
         }
 

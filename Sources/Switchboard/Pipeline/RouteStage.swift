@@ -12,7 +12,7 @@ struct RouteStage: Sendable {
             exchange.update { $0.keyRefusal = .limit(scope: "key", kind: "model", key: key.label) }
             throw AnthropicError(
                 status: 403, type: "permission_error",
-                message: "API key \(key.alias ?? key.keyName) may not use model \(request.model); it may use: "
+                message: "API key \(key.label.alias) may not use model \(request.model); it may use: "
                     + key.allowedModels.joined(separator: ", ")
             )
         }

@@ -21,4 +21,7 @@ struct KeyRecord: Sendable, Hashable {
     var source = RecordSource.api
     var createdAt: Date
     var updatedAt: Date
+
+    /// What logs, metrics and messages call the key: its alias, else its `sk-...abcd` name.
+    var displayName: String { self.alias ?? self.keyName }
 }

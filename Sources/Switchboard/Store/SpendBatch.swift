@@ -79,11 +79,11 @@ struct SpendLogRow: Sendable, Hashable {
 }
 
 /// What `/global/spend/report` sums: the spend log's rows from `start` (inclusive) to `end` (exclusive),
-/// optionally of one key (its hash prefix), team or user.
+/// optionally of one key (as ``SpendLogFilter/key``), team or user.
 struct SpendReportFilter: Sendable {
     var start: Double
     var end: Double
-    var keyHashPrefix: String?
+    var key: (hashPrefix: String, name: String)?
     var teamID: String?
     var userID: String?
 }

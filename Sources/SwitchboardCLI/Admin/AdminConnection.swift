@@ -36,12 +36,25 @@ struct AdminOptions: ParsableArguments {
             ?? "http://127.0.0.1:4000"
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         let client = UpstreamClient(configuration: .init(connectTimeout: .seconds(2), idleTimeout: .seconds(30), proxy: .none))
-        defer { Task { await client.shutdown() } }
+        do {
+            let answer = try await self.call(method, path, payload: payload, url: url, masterKey: masterKey, database: configuration?.databasePath, client: client)
+            await client.shutdown()
+            return answer
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    private func call(
+        _ method: String, _ path: String, payload: Data?, url: String, masterKey: String?, database configured: String?,
+        client: UpstreamClient
+    ) async throws -> Any {
         if self.database == nil, await Self.answers(url, client: client) {
             guard let masterKey else { throw ValidationError("the admin API takes the master key: pass --master-key or set SWITCHBOARD_MASTER_KEY") }
             return try Self.parse(try await Self.send(method, url + path, body: payload, key: masterKey, client: client))
         }
-        guard let database = self.database ?? configuration?.databasePath else {
+        guard let database = self.database ?? configured else {
             throw ValidationError("no gateway answers at \(url), and there is no database to open: pass --gateway, --config or --database")
         }
         if self.database == nil {

@@ -136,6 +136,12 @@ struct KeyLifecycleTests {
         #expect(models.count == 1 && models[0]["requests"] as? Int == 1)
         #expect(abs((models[0]["total_spend"] as? Double ?? 0) - costs["bob"]!) < 1e-9)
 
+        // By the key's sk-...abcd name too, as /spend/logs takes it (a deleted key is known only by that).
+        let bobName = VirtualKey.displayName(bob)
+        let byName = try await Self.get(harness, "/global/spend/report?group_by=model&api_key=\(bobName)")
+        let named = try #require((byName.jsonArray as? [[String: Any]])?.first?["models"] as? [[String: Any]])
+        #expect(named.count == 1 && named[0]["requests"] as? Int == 1)
+
         let before = try await Self.get(harness, "/global/spend/report?start_date=2020-01-01&end_date=2020-01-31")
         #expect((before.jsonArray as? [Any])?.isEmpty == true)
         #expect(try await Self.get(harness, "/global/spend/report?group_by=planet").status == .badRequest)

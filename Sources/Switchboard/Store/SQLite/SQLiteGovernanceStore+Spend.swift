@@ -57,12 +57,7 @@ extension SQLiteGovernanceStore {
             values.append(.text(value))
             conditions.append("\(column) = ?\(values.count)")
         }
-        if let key = filter.key {
-            values += [.text(key.hashPrefix), .text(key.name)]
-            // Rows from before schema version 2 have only the key's name.
-            let (prefix, name) = (values.count - 1, values.count)
-            conditions.append("(key_hash_prefix = ?\(prefix) OR ((key_hash_prefix IS NULL OR ?\(prefix) = '') AND key_name = ?\(name)))")
-        }
+        if let key = filter.key { conditions.append(Self.keyCondition(key, values: &values)) }
         let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") + " "
         return try self.connection.withLock {
             try $0.query("SELECT * FROM spend_logs \(clause)ORDER BY start_time DESC, request_id LIMIT ?1", values)
@@ -72,11 +67,12 @@ extension SQLiteGovernanceStore {
     func spendReport(_ filter: SpendReportFilter) throws -> [SpendReportRow] {
         var conditions = ["start_time >= ?1", "start_time < ?2"]
         var values: [SQLiteValue] = [.real(filter.start), .real(filter.end)]
-        for (column, value) in [("key_hash_prefix", filter.keyHashPrefix), ("team_id", filter.teamID), ("user_id", filter.userID)] {
+        for (column, value) in [("team_id", filter.teamID), ("user_id", filter.userID)] {
             guard let value else { continue }
             values.append(.text(value))
             conditions.append("\(column) = ?\(values.count)")
         }
+        if let key = filter.key { conditions.append(Self.keyCondition(key, values: &values)) }
         let sql = """
             SELECT strftime('%Y-%m-%d', start_time, 'unixepoch') AS day, key_hash_prefix, key_name, key_alias, team_id,
                 user_id, COALESCE(model_group, model) AS report_model, SUM(spend) AS total_spend,
@@ -98,6 +94,14 @@ extension SQLiteGovernanceStore {
 
     func deleteSpendLogs(before time: Date) throws -> Int {
         try self.connection.withLock { try $0.run("DELETE FROM spend_logs WHERE start_time < ?1", [.real(time.timeIntervalSince1970)]) }
+    }
+
+    /// Rows of `key`: by hash prefix, or by name alone for rows from before schema version 2 (which have no
+    /// prefix) and for a key known only by its name. Appends the condition's parameters to `values`.
+    private static func keyCondition(_ key: (hashPrefix: String, name: String), values: inout [SQLiteValue]) -> String {
+        values += [.text(key.hashPrefix), .text(key.name)]
+        let (prefix, name) = (values.count - 1, values.count)
+        return "(key_hash_prefix = ?\(prefix) OR ((key_hash_prefix IS NULL OR ?\(prefix) = '') AND key_name = ?\(name)))"
     }
 
     private static let logColumns =
