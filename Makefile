@@ -16,8 +16,9 @@ BUILD_FLAGS   = $(if $(filter release,$(BUILD_CONFIG)),--static-swift-stdlib)
 APT_PACKAGES  = pkg-config libcurl4-openssl-dev libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 # What the tests add: nginx and openssl (HTTPS + HTTP/2 for the upstream tests, and the bench's fake Gemini),
 # tinyproxy (a CONNECT proxy in front of that nginx; the tests run their own, not the system service),
-# Prometheus (scrapes /metrics), wrk (the bench smoke).
-TEST_APT_PACKAGES = nginx openssl tinyproxy prometheus wrk
+# Prometheus (scrapes /metrics), wrk (the bench smoke), PostgreSQL (the shared store several replicas use;
+# the tests start their own server on loopback, as the postgres user when run as root).
+TEST_APT_PACKAGES = nginx openssl tinyproxy prometheus wrk postgresql
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test-setup apt-install build run check test unit-test e2e-test bench bench-smoke clean

@@ -119,13 +119,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         // Opened (created and migrated when new) before serving: a database that cannot open stops the start.
-        var keys: KeyDirectory?
-        if let path = configuration.databasePath {
-            if let directory = configuration.governance.stateDirectory {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
-            keys = try await KeyDirectory(databasePath: path)
-            logger.notice("virtual keys from \(path)")
+        if configuration.databasePath != nil, let directory = configuration.governance.stateDirectory {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let keys = try await KeyDirectory.open(configuration, instanceID: instanceID, logger: Logger(label: "switchboard.store"))
+        switch configuration.database {
+        case .sqlite(let path)?: logger.notice("virtual keys from \(path)")
+        case .postgres(let url)?:
+            logger.notice("virtual keys from \(url.redacted)", metadata: ["on_store_failure": "\(configuration.governance.onStoreFailure.rawValue)"])
+        case nil: break
         }
         let gateway = Gateway(
             configuration: configuration,

@@ -76,7 +76,15 @@ private struct Reader {
                 for (setting, node) in try value.mapping() {
                     switch setting {
                     case "master_key": configuration.masterKey = try self.secret(node)
-                    case "database_url": configuration.databasePath = try self.databasePath(node)
+                    case "database_url": configuration.database = try self.database(node)
+                    case "on_store_failure":
+                        let text = try node.string()
+                        guard let policy = StoreFailurePolicy(rawValue: text) else {
+                            throw node.error("expected one of \(StoreFailurePolicy.allCases.map(\.rawValue).joined(separator: ", ")); got \"\(text)\"")
+                        }
+                        configuration.governance.onStoreFailure = policy
+                    case "database_connection_pool_limit":
+                        configuration.governance.databasePoolSize = try node.int(in: 1...1_000)
                     default: self.ignore(node)
                     }
                 }
@@ -107,13 +115,16 @@ private struct Reader {
         if configuration.masterKey == nil, let key = self.environment["LITELLM_MASTER_KEY"], !key.isEmpty {
             configuration.masterKey = key
         }
-        if configuration.databasePath != nil, configuration.masterKey == nil {
+        if configuration.database == nil, let url = self.environment["DATABASE_URL"], !url.isEmpty {
+            configuration.database = try self.database(url: url) { ConfigurationError(path: "DATABASE_URL", message: $0) }
+        }
+        if configuration.database != nil, configuration.masterKey == nil {
             // Keys are administered with the master key; without one the key API would be open to anyone.
             throw ConfigurationError(path: "general_settings.database_url", message: "virtual keys need general_settings.master_key (or LITELLM_MASTER_KEY)")
         }
-        if configuration.masterKey != nil, configuration.databasePath == nil {
+        if configuration.masterKey != nil, configuration.database == nil {
             let directory = configuration.governance.stateDirectory.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? ""
-            configuration.databasePath = directory + "switchboard.db"
+            configuration.database = .sqlite(path: directory + "switchboard.db")
         }
         if configuration.masterKey == nil, !configuration.governance.keys.isEmpty || !configuration.governance.teams.isEmpty {
             throw ConfigurationError(path: "switchboard.virtual_keys", message: "virtual keys need general_settings.master_key (or LITELLM_MASTER_KEY)")
@@ -302,17 +313,22 @@ private struct Reader {
         return (provider, String(value[value.index(after: slash)...]))
     }
 
-    /// `sqlite:///absolute/path` or `sqlite://relative/path`: the file virtual keys, teams and spend live in.
-    private func databasePath(_ node: ConfigNode) throws -> String {
-        let url = try self.secret(node)
+    /// `sqlite:///absolute/path`, `sqlite://relative/path` or `postgresql://user:password@host:port/database`.
+    private func database(_ node: ConfigNode) throws -> StoreLocation {
+        try self.database(url: try self.secret(node)) { node.error($0) }
+    }
+
+    private func database(url: String, failure: (String) -> any Error) throws -> StoreLocation {
+        do {
+            if let postgres = try PostgresDatabaseURL(url) { return .postgres(postgres) }
+        } catch {
+            throw failure(error.description)
+        }
         let scheme = "sqlite://"
         guard url.hasPrefix(scheme), url.count > scheme.count else {
-            if url.hasPrefix("postgres") {
-                throw node.error("PostgreSQL is not in this build yet; use sqlite:///path/to/switchboard.db")
-            }
-            throw node.error("expected sqlite:///path/to/switchboard.db; got \"\(url)\"")
+            throw failure("expected sqlite:///path/to/switchboard.db or postgresql://user:password@host:port/database; got \"\(url)\"")
         }
-        return String(url.dropFirst(scheme.count))
+        return .sqlite(path: String(url.dropFirst(scheme.count)))
     }
 
     private func budgetDuration(_ node: ConfigNode) throws -> BudgetDuration {

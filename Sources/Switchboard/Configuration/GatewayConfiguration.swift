@@ -12,10 +12,15 @@ public struct GatewayConfiguration: Sendable {
     public var aliases: [String: String]
     /// `general_settings.master_key` (else `LITELLM_MASTER_KEY`): when set, every route but the health checks needs it.
     public var masterKey: String?
-    /// `general_settings.database_url` (`sqlite:///path`): where virtual keys, teams and spend live. Unset
-    /// with a master key: `switchboard.db` in `switchboard.state_dir` (else the working directory); nil for
-    /// a gateway without a master key, which has nothing to administer keys with.
-    public var databasePath: String?
+    /// `general_settings.database_url` (else `DATABASE_URL`, as LiteLLM reads it): where virtual keys, teams
+    /// and spend live, `sqlite:///path` or `postgresql://…`. Unset with a master key: `switchboard.db` in
+    /// `switchboard.state_dir` (else the working directory); nil for a gateway without a master key, which
+    /// has nothing to administer keys with.
+    public var database: StoreLocation?
+    /// The SQLite file ``database`` names, if it names one.
+    public var databasePath: String? {
+        if case .sqlite(let path)? = self.database { path } else { nil }
+    }
     public var governance = GovernanceSettings()
     /// `litellm_settings.drop_params`: drop request parameters a provider cannot take instead of failing.
     public var dropParams: Bool

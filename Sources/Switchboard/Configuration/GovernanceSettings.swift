@@ -11,9 +11,19 @@ public struct GovernanceSettings: Sendable {
     public var spendLogRetentionDays: Int?
     /// `switchboard.state_dir`: where the default database (`switchboard.db`) goes; nil for the working directory.
     public var stateDirectory: String?
+    /// `general_settings.on_store_failure`: what requests on virtual keys get while a shared store is down.
+    public var onStoreFailure = StoreFailurePolicy.local
+    /// `general_settings.database_connection_pool_limit`: connections each replica keeps to PostgreSQL at most.
+    public var databasePoolSize = 10
     /// Teams and keys the file declares; each load makes the store's `config` records match them.
     var teams: [TeamRecord] = []
     var keys: [KeyRecord] = []
 
     public init() {}
+}
+
+/// Where the governance store is: one SQLite file, or a PostgreSQL database several replicas share.
+public enum StoreLocation: Sendable, Hashable {
+    case sqlite(path: String)
+    case postgres(PostgresDatabaseURL)
 }

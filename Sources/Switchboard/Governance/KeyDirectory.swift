@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// The virtual keys and teams the gateway answers to, cached from the ``GovernanceStore``: a request's key
@@ -12,7 +13,10 @@ import Synchronization
 public final class KeyDirectory: ExchangeObserver {
     let store: any GovernanceStore
     let cache: Mutex<Snapshot>
+    /// One replica alone counts its rate limits here.
     private let limiter = UsageLimiter()
+    /// Several replicas count them in the shared store (nil on SQLite).
+    let replicas: ReplicatedLimiter?
 
     struct Snapshot {
         var keys: [String: KeyRecord] = [:]
@@ -21,6 +25,10 @@ public final class KeyDirectory: ExchangeObserver {
         var gateway = GatewayBudget()
         /// Spend, resets and log rows not yet written.
         var pending = SpendBatch()
+        /// The batch being written, or whose write failed.
+        var writing = SpendWrite.idle
+        /// The shared store's `governance_state.version` the keys and teams were last read at.
+        var sharedVersion: Int64 = -1
     }
 
     /// The gateway-wide budget: its limits come from the configuration, its spend and period from the store.
@@ -29,13 +37,44 @@ public final class KeyDirectory: ExchangeObserver {
         var spend = 0.0
     }
 
+    /// How long writing one spend batch may take before it counts as failed.
+    static let writeTimeout = Duration.seconds(2)
+
+    /// The directory over the store `configuration.database` names (created and migrated when needed), for
+    /// the replica called `instanceID`; nil when the gateway keeps no keys.
+    public static func open(_ configuration: GatewayConfiguration, instanceID: String, logger: Logger) async throws -> KeyDirectory? {
+        switch configuration.database {
+        case nil:
+            return nil
+        case .sqlite(let path):
+            return try await KeyDirectory(databasePath: path)
+        case .postgres(let url):
+            return try await KeyDirectory(
+                postgres: url, poolSize: configuration.governance.databasePoolSize, instanceID: instanceID,
+                onStoreFailure: configuration.governance.onStoreFailure, logger: logger
+            )
+        }
+    }
+
     /// The directory over the SQLite database at `path`, created and migrated when needed.
     public convenience init(databasePath: String) async throws {
         try await self.init(store: SQLiteGovernanceStore(path: databasePath))
     }
 
-    init(store: any GovernanceStore) async throws {
+    /// The directory over a shared PostgreSQL database, with this replica's name and its fallback for when
+    /// the database does not answer; migrates the database when it is behind.
+    public convenience init(
+        postgres url: PostgresDatabaseURL, poolSize: Int, instanceID: String, onStoreFailure: StoreFailurePolicy, logger: Logger
+    ) async throws {
+        let store = try await PostgresGovernanceStore(url: url, poolSize: poolSize, instanceID: instanceID, logger: logger)
+        let coordinator = try await PostgresReplicaCoordinator(store: store)
+        try await self.init(store: store, replicas: ReplicatedLimiter(coordinator: coordinator, policy: onStoreFailure, logger: logger))
+        try await self.synchronize()
+    }
+
+    init(store: any GovernanceStore, replicas: ReplicatedLimiter? = nil) async throws {
         self.store = store
+        self.replicas = replicas
         var snapshot = Snapshot()
         for key in try await store.keys() { snapshot.keys[key.tokenHash] = key }
         for team in try await store.teams() { snapshot.teams[team.teamID] = team }
@@ -126,13 +165,20 @@ public final class KeyDirectory: ExchangeObserver {
         }
     }
 
-    /// Admits a request on `identity` under its key's and team's rate limits, or throws their 429.
-    func admit(_ identity: KeyIdentity, now: Date = Date()) throws(KeyRefusal) {
+    /// Admits a request on `identity` under its key's and team's rate limits, reserving `estimatedTokens` of
+    /// their token limits, or throws their 429; returns the identity with where it was counted.
+    func admit(_ identity: KeyIdentity, estimatedTokens: Int = 0, now: Date = Date()) async throws(KeyRefusal) -> KeyIdentity {
+        var admitted = identity
         do {
-            try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
+            if let replicas = self.replicas {
+                admitted.admission = try await replicas.admit(identity.scopes, reserve: estimatedTokens, now: now)
+            } else {
+                try self.limiter.admit(identity.scopes.map { ($0.scope, $0.limits) }, now: now)
+            }
         } catch {
             throw error.naming(identity.label)
         }
+        return admitted
     }
 
     /// A request ended. On a virtual key its slot is freed, its tokens counted, and its cost added to its
@@ -144,7 +190,11 @@ public final class KeyDirectory: ExchangeObserver {
         if let identity {
             let usage = record.usage
             let tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens
-            self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: now)
+            if let replicas = self.replicas {
+                replicas.release(identity.admission, scopes: identity.scopes, tokens: tokens, now: now)
+            } else {
+                self.limiter.release(identity.scopes.map(\.scope), tokens: tokens, now: now)
+            }
         }
         let logged = identity != nil || (record.keyRefusal == nil && record.route.hasSuffix("/v1/messages"))
         let row = logged ? Self.logRow(record, identity: identity, endTime: now.timeIntervalSince1970) : nil
@@ -167,22 +217,28 @@ public final class KeyDirectory: ExchangeObserver {
         }
     }
 
-    /// Writes what was spent since the last call, in one transaction; on failure it stays pending for the next.
+    /// Writes what was spent since the last call, one transaction per batch, then returns; a batch that fails
+    /// stays to be written again, as it is, by the next call. Calls made at once (the flush service and a
+    /// spend-log read) take turns, so no batch is written twice.
     public func flush() async throws {
-        let batch = self.cache.withLock { snapshot in
-            defer { snapshot.pending = SpendBatch() }
-            return snapshot.pending
-        }
-        guard !batch.isEmpty else { return }
-        do {
-            try await self.store.record(batch)
-        } catch {
-            self.cache.withLock { snapshot in
-                var restored = batch
-                restored.merge(snapshot.pending)
-                snapshot.pending = restored
+        while true {
+            switch self.cache.withLock({ $0.writing.next(pending: &$0.pending) }) {
+            case .write(let batch):
+                do {
+                    // A write that hangs fails here and is retried under the same id, which a shared store
+                    // writes once even if the first attempt commits after all.
+                    let store = self.store
+                    try await withDeadline(Self.writeTimeout, what: "writing spend") { try await store.record(batch) }
+                    self.cache.withLock { $0.writing.written() }
+                } catch {
+                    self.cache.withLock { $0.writing.failed() }
+                    throw error
+                }
+            case .wait:
+                try await Task.sleep(for: .milliseconds(2))
+            case .done:
+                return
             }
-            throw error
         }
     }
 
@@ -251,6 +307,8 @@ public struct KeyIdentity: Sendable {
     public let allowedModels: [String]
     /// The key's and its team's rate limits, which admitted the request.
     let scopes: [LimitedScope]
+    /// Where the request was counted, once admitted.
+    var admission = Admission.memory
 
     public var label: KeyLabel { KeyLabel(alias: self.alias ?? self.keyName, teamID: self.teamID) }
 

@@ -35,34 +35,19 @@ final class UsageLimiter: Sendable {
     /// `retry-after` and Anthropic's rate-limit headers so Claude Code backs off as it does from Anthropic.
     func admit(_ scopes: [(Scope, SpendLimits)], now: Date) throws(KeyRefusal) {
         let minute = Int(now.timeIntervalSince1970 / 60)
-        let reset = Date(timeIntervalSince1970: TimeInterval((minute + 1) * 60))
         let refusal: KeyRefusal? = self.windows.withLock { windows in
             for (scope, limits) in scopes {
                 var window = windows[scope, default: Window()]
                 window.roll(to: minute)
                 windows[scope] = window
                 if let most = limits.maxParallelRequests, window.inFlight >= most {
-                    return Self.refusal(
-                        scope, "parallel",
-                        "\(scope.kind.rawValue) \(scope.label) has \(window.inFlight) requests in flight, its max_parallel_requests",
-                        retryAfter: 1, headers: [:]
-                    )
+                    return Self.refusal(scope, limit: "parallel", count: window.inFlight, now: now)
                 }
                 if let most = limits.rpmLimit, window.requests >= most {
-                    return Self.refusal(
-                        scope, "rpm",
-                        "\(scope.kind.rawValue) \(scope.label) reached its rpm_limit of \(most) requests a minute",
-                        retryAfter: Self.seconds(until: reset, from: now),
-                        headers: Self.headers("requests", limit: most, remaining: 0, reset: reset)
-                    )
+                    return Self.refusal(scope, limit: "rpm", count: most, now: now)
                 }
                 if let most = limits.tpmLimit, window.tokens >= most {
-                    return Self.refusal(
-                        scope, "tpm",
-                        "\(scope.kind.rawValue) \(scope.label) reached its tpm_limit of \(most) tokens a minute",
-                        retryAfter: Self.seconds(until: reset, from: now),
-                        headers: Self.headers("tokens", limit: most, remaining: 0, reset: reset)
-                    )
+                    return Self.refusal(scope, limit: "tpm", count: most, now: now)
                 }
             }
             for (scope, _) in scopes {
@@ -88,13 +73,28 @@ final class UsageLimiter: Sendable {
         }
     }
 
-    private static func refusal(
-        _ scope: Scope, _ kind: String, _ message: String, retryAfter: Int, headers: [String: String]
-    ) -> KeyRefusal {
-        var headers = headers
-        headers["retry-after"] = String(retryAfter)
+    /// The 429 of `scope`'s `limit` (`parallel`, `rpm`, `tpm`), which stood at `count`: for a rate, when the
+    /// minute ends, in `retry-after` and Anthropic's headers; for slots, a second.
+    static func refusal(_ scope: Scope, limit: String, count: Int, now: Date) -> KeyRefusal {
+        let minute = Int(now.timeIntervalSince1970 / 60)
+        let reset = Date(timeIntervalSince1970: TimeInterval((minute + 1) * 60))
+        let owner = "\(scope.kind.rawValue) \(scope.label)"
+        var headers: [String: String]
+        let message: String
+        switch limit {
+        case "parallel":
+            message = "\(owner) has \(count) requests in flight, its max_parallel_requests"
+            headers = ["retry-after": "1"]
+        case "rpm":
+            message = "\(owner) reached its rpm_limit of \(count) requests a minute"
+            headers = Self.headers("requests", limit: count, remaining: 0, reset: reset)
+        default:
+            message = "\(owner) reached its tpm_limit of \(count) tokens a minute"
+            headers = Self.headers("tokens", limit: count, remaining: 0, reset: reset)
+        }
+        if limit != "parallel" { headers["retry-after"] = String(Self.seconds(until: reset, from: now)) }
         let error = AnthropicError(status: 429, type: "rate_limit_error", message: message, headers: headers)
-        return KeyRefusal(kind: .limit(scope: scope.kind.rawValue, kind: kind), error: error)
+        return KeyRefusal(kind: .limit(scope: scope.kind.rawValue, kind: limit), error: error)
     }
 
     /// Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`.

@@ -2,7 +2,8 @@ import Telemetry
 
 /// Virtual keys on `/metrics`, fed from finished exchanges: `switchboard_auth_failures_total{reason}`,
 /// `switchboard_limit_rejections_total{scope,kind}` and `switchboard_spend_usd_total{team,key_alias}`; and,
-/// read from the directory at each scrape, `switchboard_budget_remaining_usd{scope,name}`.
+/// read from the directory at each scrape, `switchboard_budget_remaining_usd{scope,name}`, and on a shared store
+/// `switchboard_store_up` and `switchboard_store_degraded_seconds_total`.
 /// Aliases and teams are capped at ``labelLimit`` distinct values each, then `other`; a key without an alias
 /// is counted under its `sk-...abcd` name, the master key as `master_key`. Per-session cost is the spend
 /// log's, not a label's.
@@ -43,6 +44,20 @@ final class GovernanceMetrics: ExchangeObserver {
             let budgets = keys.budgetsRemaining().sorted { ($0.remaining, $0.name) < ($1.remaining, $1.name) }
             remaining.replaceAll(with: budgets.prefix(Self.labelLimit).map { ([$0.scope, $0.name], $0.remaining) })
         }
+        if let replicas = keys.replicas {
+            // Several replicas on PostgreSQL: whether it answers, and for how long it has not, since start.
+            let up = registry.gauge(
+                "switchboard_store_up", help: "1 while the shared store (PostgreSQL) answers, 0 while this replica runs in degraded mode."
+            )
+            let degraded = registry.counter(
+                "switchboard_store_degraded_seconds",
+                help: "Seconds this replica has spent in degraded mode (general_settings.on_store_failure) since it started."
+            )
+            registry.onCollect {
+                up.set(to: replicas.isStoreUp ? 1 : 0)
+                degraded.increment(by: max(0, replicas.degradedSeconds() - (degraded.value() ?? 0)))
+            }
+        }
         // Served as 0 from the start, so that increase() sees the first refusal.
         for reason in Self.authenticationReasons { self.authFailures.increment([reason], by: 0) }
         for scope in ["key", "team"] {
@@ -51,6 +66,7 @@ final class GovernanceMetrics: ExchangeObserver {
             }
         }
         self.rejections.increment(["gateway", "budget"], by: 0)
+        if keys.replicas != nil { self.rejections.increment(["store", "unavailable"], by: 0) }
     }
 
     func exchangeDidFinish(_ record: ExchangeRecord) {

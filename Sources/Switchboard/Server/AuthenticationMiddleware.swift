@@ -76,9 +76,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.caller = identity
             return try await next(request, context)
         }
-        try directory.admit(identity)
+        // Token limits shared by several replicas reserve the request's input before it runs: about one token
+        // per four bytes of body, settled to the real count when the answer is in.
+        let estimatedTokens = (request.headers[.contentLength].flatMap(Int.init) ?? 0) / 4
+        let admitted = try await directory.admit(identity, estimatedTokens: estimatedTokens)
         // From here the request holds a slot, which the directory frees when the exchange finishes.
-        context.exchange.update { $0.virtualKey = identity }
+        context.exchange.update { $0.virtualKey = admitted }
         return try await next(request, context)
     }
 

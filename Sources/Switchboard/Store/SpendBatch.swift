@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the gateway spent since its last write, written to the store in one transaction: budget periods
 /// that restarted, spend added per key and team, and one spend-log row per finished request.
 struct SpendBatch: Sendable {
@@ -14,6 +16,8 @@ struct SpendBatch: Sendable {
         let next: Double
     }
 
+    /// Written with the batch by a shared store, so a batch retried after a lost answer is counted once.
+    var id = UUID().uuidString
     var resets: [Reset] = []
     /// US dollars, by key hash.
     var keySpend: [String: Double] = [:]

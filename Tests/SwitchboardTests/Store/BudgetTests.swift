@@ -30,8 +30,7 @@ struct BudgetTests {
 
     /// A finished request on `key` that cost `cost`.
     static func spend(_ cost: Double, on key: String, in directory: KeyDirectory, now: Date) async throws {
-        let identity = try directory.authenticate(key, now: now)
-        try directory.admit(identity, now: now)
+        let identity = try await directory.admit(directory.authenticate(key, now: now), now: now)
         var record = ExchangeRecord(requestID: UUID().uuidString, method: "POST", route: "/v1/messages")
         record.virtualKey = identity
         record.costUSD = cost

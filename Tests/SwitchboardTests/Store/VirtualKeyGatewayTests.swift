@@ -145,8 +145,8 @@ struct VirtualKeyGatewayTests {
         #expect(throws: KeyRefusal.self) { try directory.authenticate(key, now: now) }
     }
 
-    @Test("database_url: sqlite only in this build, and only with a master key")
-    func configuration() {
+    @Test("database_url: sqlite or postgresql, only with a master key; DATABASE_URL as LiteLLM reads it")
+    func configuration() throws {
         func problem(_ general: String) -> String {
             let yaml = "model_list: [{model_name: m, litellm_params: {model: mock/echo}}]\ngeneral_settings: \(general)\n"
             do {
@@ -157,8 +157,22 @@ struct VirtualKeyGatewayTests {
             }
         }
         #expect(problem(#"{database_url: "sqlite:///tmp/x.db"}"#).contains("master_key"))
-        #expect(problem(#"{master_key: k, database_url: "postgresql://db/x"}"#).contains("PostgreSQL"))
-        #expect(problem(#"{master_key: k, database_url: "mysql://x"}"#).contains("sqlite:///"))
+        #expect(problem(#"{master_key: k, database_url: "postgresql://db/x"}"#).contains("names no user"))
+        #expect(problem(#"{master_key: k, database_url: "postgresql://u@db/x?sslmode=sometimes"}"#).contains("sslmode must be one of"))
+        #expect(problem(#"{master_key: k, database_url: "postgresql://u@db/x", on_store_failure: maybe}"#).contains("fail_closed, fail_open, local"))
+        #expect(problem(#"{master_key: k, database_url: "mysql://x"}"#).contains("postgresql://"))
+        #expect(problem(#"{master_key: k, database_url: "postgresql://u:p%40ss@db.internal:6432/gw?sslmode=require", on_store_failure: fail_closed}"#).isEmpty)
         #expect(problem(#"{master_key: k, database_url: "sqlite:///tmp/x.db"}"#).isEmpty)
+
+        let yaml = "model_list: [{model_name: m, litellm_params: {model: mock/echo}}]\ngeneral_settings: {master_key: k}\n"
+        let fromEnvironment = try ConfigurationLoader(environment: ["DATABASE_URL": "postgresql://gw:s%2Fcret@10.0.0.5/switchboard"])
+            .load(yaml: yaml).configuration
+        guard case .postgres(let url)? = fromEnvironment.database else {
+            Issue.record("DATABASE_URL names the database when the file does not")
+            return
+        }
+        #expect(url.redacted == "postgresql://gw@10.0.0.5:5432/switchboard")
+        #expect(url.password == "s/cret" && url.tls == .prefer)
+        #expect(fromEnvironment.governance.onStoreFailure == .local)
     }
 }

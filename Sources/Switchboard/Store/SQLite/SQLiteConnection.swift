@@ -58,7 +58,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// A prepared statement for `sql`, with `parameters` bound in order.
-    func prepare(_ sql: String, _ parameters: [SQLiteValue] = []) throws(SQLiteError) -> SQLiteStatement {
+    func prepare(_ sql: String, _ parameters: [StoreValue] = []) throws(SQLiteError) -> SQLiteStatement {
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v2(self.handle, sql, -1, &statement, nil)
         guard status == SQLITE_OK, let statement else { throw SQLiteError(code: status, message: self.lastMessage) }
@@ -68,16 +68,16 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs `sql` with `parameters` and returns every row.
-    func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws(SQLiteError) -> [SQLiteRow] {
+    func query(_ sql: String, _ parameters: [StoreValue] = []) throws(SQLiteError) -> [StoreRow] {
         let statement = try self.prepare(sql, parameters)
-        var rows: [SQLiteRow] = []
+        var rows: [StoreRow] = []
         while let row = try statement.step() { rows.append(row) }
         return rows
     }
 
     /// Runs `sql` with `parameters` for its effect; returns the number of rows it changed.
     @discardableResult
-    func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+    func run(_ sql: String, _ parameters: [StoreValue] = []) throws(SQLiteError) -> Int {
         let statement = try self.prepare(sql, parameters)
         _ = try statement.step()
         return Int(sqlite3_changes(self.handle))
@@ -97,43 +97,6 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     var lastMessage: String { String(cString: sqlite3_errmsg(self.handle)) }
-}
-
-/// A value bound to a statement or read from a row.
-enum SQLiteValue: Sendable, Hashable {
-    case null
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-
-    init(_ value: String?) { self = value.map { .text($0) } ?? .null }
-    init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
-    init(_ value: Double?) { self = value.map { .real($0) } ?? .null }
-}
-
-/// One row of a result, by column name.
-struct SQLiteRow: Sendable {
-    let values: [String: SQLiteValue]
-
-    func string(_ column: String) -> String? {
-        if case .text(let text)? = self.values[column] { text } else { nil }
-    }
-
-    func int(_ column: String) -> Int? {
-        switch self.values[column] {
-        case .integer(let value)?: Int(value)
-        case .real(let value)?: Int(exactly: value)
-        default: nil
-        }
-    }
-
-    func double(_ column: String) -> Double? {
-        switch self.values[column] {
-        case .integer(let value)?: Double(value)
-        case .real(let value)?: value
-        default: nil
-        }
-    }
 }
 
 /// A failed SQLite call: its result code and message.

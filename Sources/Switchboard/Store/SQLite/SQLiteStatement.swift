@@ -22,7 +22,7 @@ final class SQLiteStatement {
     }
 
     /// Binds `values` to the parameters `?1`, `?2`, … in order.
-    func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
+    func bind(_ values: [StoreValue]) throws(SQLiteError) {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32 =
@@ -37,7 +37,7 @@ final class SQLiteStatement {
     }
 
     /// The next row, or nil when the statement is done.
-    func step() throws(SQLiteError) -> SQLiteRow? {
+    func step() throws(SQLiteError) -> StoreRow? {
         let status = sqlite3_step(self.statement)
         switch status {
         case SQLITE_ROW:
@@ -49,8 +49,8 @@ final class SQLiteStatement {
         }
     }
 
-    private func row() -> SQLiteRow {
-        var values: [String: SQLiteValue] = [:]
+    private func row() -> StoreRow {
+        var values: [String: StoreValue] = [:]
         for column in 0..<sqlite3_column_count(self.statement) {
             let name = String(cString: sqlite3_column_name(self.statement, column))
             switch sqlite3_column_type(self.statement, column) {
@@ -60,6 +60,6 @@ final class SQLiteStatement {
             default: values[name] = .null
             }
         }
-        return SQLiteRow(values: values)
+        return StoreRow(values: values)
     }
 }
