@@ -150,6 +150,16 @@ class FakeVertex:
 
 
 @pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of the tests' own on loopback (Debian's), started on first use, stopped at the end."""
+    from replicas import Postgres
+
+    server = Postgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
 def fake_anthropic():
     yield from start_fake("anthropic", FAKE_ANTHROPIC_KEY)
 

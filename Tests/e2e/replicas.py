@@ -1,6 +1,7 @@
 """Real PostgreSQL (Debian's server, started here on loopback) and real nginx in front of several
 `switchboard serve` replicas: the pieces test_replicas.py puts together."""
 
+import concurrent.futures
 import glob
 import os
 import pathlib
@@ -81,17 +82,21 @@ general_settings:
   on_store_failure: {policy}
 switchboard:
   instance_id: {instance}
-"""
+{extra}"""
 
 
-def start_replicas(url: str, tmp_path: pathlib.Path, count: int = 3, policy: str = "local", slow_ms: int = 1500) -> list[Gateway]:
-    replicas = []
-    for index in range(count):
+def start_replicas(url: str, tmp_path: pathlib.Path, count: int = 3, policy: str = "local", slow_ms: int = 1500,
+                   extra: str = "", env: dict | None = None) -> list[Gateway]:
+    """`count` replicas on one database, started all at once (each migrates and syncs the file's keys, as
+    replicas a deployment starts together do)."""
+    def start(index: int) -> Gateway:
         folder = tmp_path / f"replica-{index}"
         folder.mkdir(exist_ok=True)
-        config = CONFIG.format(master=MASTER_KEY, url=url, policy=policy, instance=f"replica-{index}", slow_ms=slow_ms)
-        replicas.append(Gateway(config, folder))
-    return replicas
+        config = CONFIG.format(master=MASTER_KEY, url=url, policy=policy, instance=f"replica-{index}", slow_ms=slow_ms, extra=extra)
+        return Gateway(config, folder, env=env)
+
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(start, range(count)))
 
 
 class Nginx:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 
 import anthropic
 import httpx2 as httpx
@@ -24,12 +25,21 @@ model_list:
 {extra}
 general_settings:
   master_key: {master}
-  database_url: "sqlite://{path}"
+  database_url: "{url}"
 """
 
 
-def start(tmp_path, extra: str = "") -> Gateway:
-    return Gateway(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db", extra=extra), tmp_path)
+def start(tmp_path, extra: str = "", url: str | None = None) -> Gateway:
+    url = url or f"sqlite://{tmp_path / 'switchboard.db'}"
+    return Gateway(CONFIG.format(master=MASTER_KEY, url=url, extra=extra), tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The same admin API and accounting on either store: the SQLite file, or a database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'switchboard.db'}"
+    return request.getfixturevalue("postgres").create_database("g_" + uuid.uuid4().hex[:12])
 
 
 def admin(gateway, method: str, path: str, body: dict | None = None, key: str = MASTER_KEY):
@@ -45,8 +55,8 @@ def ask(client, text="hi", model="claude-sonnet-4-6"):
     return client.messages.create(model=model, max_tokens=32, messages=[{"role": "user", "content": text}])
 
 
-def test_a_keys_life_and_the_spend_report_match_the_answers(tmp_path):
-    gateway = start(tmp_path)
+def test_a_keys_life_and_the_spend_report_match_the_answers(tmp_path, database_url):
+    gateway = start(tmp_path, url=database_url)
     try:
         status, team = admin(gateway, "POST", "/team/new", {"team_alias": "platform", "max_budget": 100, "rpm_limit": 50})
         assert status == 200, team
@@ -96,8 +106,8 @@ def test_a_keys_life_and_the_spend_report_match_the_answers(tmp_path):
         assert gateway.stop() == 0
 
 
-def test_a_budget_starts_again_when_its_period_ends(tmp_path):
-    gateway = start(tmp_path)
+def test_a_budget_starts_again_when_its_period_ends(tmp_path, database_url):
+    gateway = start(tmp_path, url=database_url)
     try:
         status, made = admin(gateway, "POST", "/key/generate", {"key_alias": "short", "max_budget": 0.0001, "budget_duration": "3s"})
         client = anthropic.Anthropic(base_url=gateway.url, api_key=made["key"], max_retries=0)
@@ -111,8 +121,8 @@ def test_a_budget_starts_again_when_its_period_ends(tmp_path):
         gateway.stop()
 
 
-def test_the_gateway_budget_binds_every_key_and_the_master_key(tmp_path):
-    gateway = start(tmp_path, "litellm_settings: {max_budget: 0.0001, budget_duration: 1d}")
+def test_the_gateway_budget_binds_every_key_and_the_master_key(tmp_path, database_url):
+    gateway = start(tmp_path, "litellm_settings: {max_budget: 0.0001, budget_duration: 1d}", url=database_url)
     try:
         ask(anthropic.Anthropic(base_url=gateway.url, api_key=MASTER_KEY, max_retries=0))
         status, made = admin(gateway, "POST", "/key/generate", {"key_alias": "roomy", "max_budget": 100})
@@ -227,7 +237,7 @@ def test_claude_code_on_a_virtual_key_stops_with_the_budget_message(tmp_path):
         gateway.stop()
 
 
-def test_keys_declared_in_the_config_file_follow_it_across_reloads(tmp_path):
+def test_keys_declared_in_the_config_file_follow_it_across_reloads(tmp_path, database_url):
     ana, ci_bot = "sk-declared-ana-0123456789abcdef", "sk-declared-ci-bot-0123456789abcd"
     ci_hash = hashlib.sha256(ci_bot.encode()).hexdigest()
     declared = """
@@ -237,8 +247,7 @@ switchboard:
     - {{key: os.environ/ANA_KEY, key_alias: ana, team_id: platform, max_budget: 60}}
 {more}"""
     both = declared.format(more=f"    - {{key_hash: {ci_hash}, key_alias: ci-bot, models: [claude-haiku-4-5]}}\n")
-    gateway = Gateway(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db", extra=both), tmp_path,
-                      env={"ANA_KEY": ana})
+    gateway = Gateway(CONFIG.format(master=MASTER_KEY, url=database_url, extra=both), tmp_path, env={"ANA_KEY": ana})
     config = next(tmp_path.glob("config-*.yaml"))
     try:
         assert ask(anthropic.Anthropic(base_url=gateway.url, api_key=ana, max_retries=0)).content
@@ -251,7 +260,7 @@ switchboard:
 
         # The file drops the bot: after the reload its key is refused; ana keeps her spend.
         status, before = admin(gateway, "GET", f"/key/info?key={ana}")
-        config.write_text(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db", extra=declared.format(more="")))
+        config.write_text(CONFIG.format(master=MASTER_KEY, url=database_url, extra=declared.format(more="")))
         gateway.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 10
         while not any(line.get("message") == "configuration reloaded" for line in gateway.log_lines()):
@@ -263,7 +272,7 @@ switchboard:
         assert after["info"]["spend"] == pytest.approx(before["info"]["spend"]) and after["info"]["spend"] > 0
 
         # A key written into the file is refused, and the gateway keeps the configuration in use.
-        config.write_text(CONFIG.format(master=MASTER_KEY, path=tmp_path / "switchboard.db",
+        config.write_text(CONFIG.format(master=MASTER_KEY, url=database_url,
                                         extra="switchboard:\n  virtual_keys: [{key: sk-written-in-the-file}]\n"))
         gateway.process.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 10

@@ -14,14 +14,7 @@ import httpx2 as httpx
 import pytest
 
 from conftest import MASTER_KEY, ROOT, free_port
-from replicas import Nginx, Postgres, admin, ask, cost, metric, start_replicas, wait_for_second_of_minute
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    yield server
-    server.close()
+from replicas import Nginx, admin, ask, cost, metric, start_replicas, wait_for_second_of_minute
 
 
 @pytest.fixture
@@ -59,6 +52,22 @@ def served_by(replicas) -> list[float]:
         counts.append(sum(float(line.split()[-1]) for line in text.splitlines()
                           if line.startswith("switchboard_requests_total{") and 'status="200"' in line))
     return counts
+
+
+def test_replicas_started_together_on_a_new_database_agree_on_the_files_keys(database, tmp_path):
+    """Three replicas started at once on an empty database: one migrates while the others wait on the advisory
+    lock, and the key and team the file declares are made once, not refused as duplicates."""
+    _, url = database
+    declared = ("  teams: [{team_id: platform, rpm_limit: 100}]\n"
+                "  virtual_keys: [{key: os.environ/DEV_KEY, key_alias: dev, team_id: platform}]\n")
+    replicas = start_replicas(url, tmp_path, extra=declared, env={"DEV_KEY": "sk-declared-dev-0123456789"})
+    try:
+        with httpx.Client() as client:
+            assert [ask(client, replica.url, "sk-declared-dev-0123456789").status_code for replica in replicas] == [200] * 3
+        assert len(admin(replicas[2].url, "GET", "/key/list")["keys"]) == 1
+    finally:
+        for replica in replicas:
+            stop(replica)
 
 
 def test_rpm_limit_is_exact_across_three_replicas(cluster):

@@ -163,20 +163,16 @@ extension KeyDirectory {
     /// a declared one that clashes with one of them is an error.
     func syncDeclared(teams: [TeamRecord], keys: [KeyRecord], now: Date = Date()) async throws {
         for team in teams {
-            guard let current = self.team(id: team.teamID) else {
-                try await self.insertTeam(team)
-                continue
-            }
+            let found = self.team(id: team.teamID)
+            guard let current = try await found == nil ? self.insertTeamUnlessPresent(team) : found else { continue }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(description: "switchboard.teams: team \(team.teamID) was made through the admin API")
             }
             if let changed = Self.changed(team, from: current, now: now) { _ = try await self.updateTeam(changed) }
         }
         for key in keys {
-            guard let current = self.key(key.tokenHash) else {
-                try await self.insertKey(key)
-                continue
-            }
+            let found = self.key(key.tokenHash)
+            guard let current = try await found == nil ? self.insertKeyUnlessPresent(key) : found else { continue }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(
                     description: "switchboard.virtual_keys: key \(key.displayName) was made through the admin API"
@@ -191,6 +187,30 @@ extension KeyDirectory {
         let declaredTeams = Set(teams.map(\.teamID))
         for team in self.teams() where team.source == .config && !declaredTeams.contains(team.teamID) {
             _ = try await self.deleteTeam(id: team.teamID)
+        }
+    }
+
+    /// Inserts a declared key; nil when it was, or the store's record when another replica starting on the same
+    /// database inserted it first (so replicas started together with one file agree instead of failing).
+    private func insertKeyUnlessPresent(_ key: KeyRecord) async throws -> KeyRecord? {
+        do {
+            try await self.insertKey(key)
+            return nil
+        } catch let conflict as GovernanceStoreConflict {
+            guard let stored = try await self.store.key(hash: key.tokenHash) else { throw conflict }
+            self.cache.withLock { $0.keys[stored.tokenHash] = stored }
+            return stored
+        }
+    }
+
+    private func insertTeamUnlessPresent(_ team: TeamRecord) async throws -> TeamRecord? {
+        do {
+            try await self.insertTeam(team)
+            return nil
+        } catch let conflict as GovernanceStoreConflict {
+            guard let stored = try await self.store.team(id: team.teamID) else { throw conflict }
+            self.cache.withLock { $0.teams[stored.teamID] = stored }
+            return stored
         }
     }
 
