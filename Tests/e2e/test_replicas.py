@@ -13,7 +13,7 @@ import uuid
 import httpx2 as httpx
 import pytest
 
-from conftest import MASTER_KEY, ROOT, free_port
+from conftest import BIN_DIR, MASTER_KEY, ROOT, free_port
 from replicas import Nginx, admin, ask, cost, metric, start_replicas, wait_for_second_of_minute
 
 
@@ -160,6 +160,54 @@ def test_a_revoked_key_is_refused_on_every_replica_within_a_second(cluster):
             assert time.monotonic() - unblocked_at < 1.0
             time.sleep(0.01)
     print(f"block seen by the other replicas after {[round(delay * 1000) for delay in delays]} ms")
+
+
+def test_tpm_limit_reserves_and_settles_across_replicas(cluster):
+    """tpm_limit counted in the database: each request reserves its estimated input and settles to what it used;
+    once the minute's tokens reach the limit the next request is refused, on whichever replica it lands."""
+    _, replicas, balancer = cluster
+    key = admin(replicas[0].url, "POST", "/key/generate", {"key_alias": "tpm", "tpm_limit": 300})["key"]
+    wait_for_second_of_minute()
+    used, statuses = 0, []
+    with httpx.Client() as client:
+        for _ in range(20):
+            answer = ask(client, balancer.url, key, text="count these words " * 5)
+            statuses.append(answer.status_code)
+            if answer.status_code != 200:
+                assert answer.status_code == 429 and "tpm_limit of 300" in answer.json()["error"]["message"]
+                break
+            usage = answer.json()["usage"]
+            used += usage["input_tokens"] + usage["output_tokens"]
+    assert statuses[-1] == 429, statuses
+    # Refused once the minute's tokens reached the limit (counting a request whose settlement may still be on
+    # its way at its reservation, about 70 tokens here), and not a request later than that.
+    assert used >= 300 - 100, (used, statuses)
+    assert used - (usage["input_tokens"] + usage["output_tokens"]) < 300, (used, statuses)
+
+
+def test_the_command_line_changes_a_shared_database_that_every_replica_follows(cluster, database, tmp_path):
+    """`switchboard keys` on the PostgreSQL URL with no gateway in between: the running replicas hear of the new
+    key and of its revocation."""
+    _, replicas, _ = cluster
+    _, url = database
+    switchboard = [str(BIN_DIR / "switchboard"), "keys"]
+    offline = ["--gateway", "http://127.0.0.1:9", "--database", url, "--json"]
+    made = subprocess.run(switchboard + ["create", "--alias", "from-cli", *offline], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)["key"]
+    with httpx.Client() as client:
+        deadline = time.monotonic() + 1
+        for replica in replicas:
+            while ask(client, replica.url, key).status_code != 200:
+                assert time.monotonic() < deadline, "a replica did not see the key made on the command line"
+                time.sleep(0.01)
+        revoked = subprocess.run(switchboard + ["revoke", key, *offline], capture_output=True, text=True, timeout=60)
+        assert revoked.returncode == 0, revoked.stderr
+        deadline = time.monotonic() + 1
+        for replica in replicas:
+            while ask(client, replica.url, key).status_code != 401:
+                assert time.monotonic() < deadline, "a replica still accepts a key revoked on the command line"
+                time.sleep(0.01)
 
 
 class Load:
@@ -325,6 +373,11 @@ scrape_configs:
                     if "instance" in series["metric"] or "instance_id" in series["metric"]:
                         per_instance.append((panel["title"], target["expr"], series["metric"]))
         assert not per_instance, "panels must aggregate over replicas: " + repr(per_instance[:5])
+        # The degraded-store alert reads a series every replica serves; all three answer, so it is silent.
+        assert len(query("switchboard_store_up == 1")) == 3
+        rules = (ROOT / "dashboards" / "alerts.yml").read_text()
+        assert "max_over_time(switchboard_store_up[1m]) == 0" in rules
+        assert query("max_over_time(switchboard_store_up[1m]) == 0") == []
         total = query('sum(switchboard_requests_total{route="/v1/messages",status="200"})')
         assert float(total[0]["value"][1]) >= 27
     finally:

@@ -320,15 +320,10 @@ private struct Reader {
 
     private func database(url: String, failure: (String) -> any Error) throws -> StoreLocation {
         do {
-            if let postgres = try PostgresDatabaseURL(url) { return .postgres(postgres) }
+            return try StoreLocation(url: url)
         } catch {
             throw failure(error.description)
         }
-        let scheme = "sqlite://"
-        guard url.hasPrefix(scheme), url.count > scheme.count else {
-            throw failure("expected sqlite:///path/to/switchboard.db or postgresql://user:password@host:port/database; got \"\(url)\"")
-        }
-        return .sqlite(path: String(url.dropFirst(scheme.count)))
     }
 
     private func budgetDuration(_ node: ConfigNode) throws -> BudgetDuration {

@@ -23,7 +23,41 @@ public struct GovernanceSettings: Sendable {
 }
 
 /// Where the governance store is: one SQLite file, or a PostgreSQL database several replicas share.
-public enum StoreLocation: Sendable, Hashable {
+public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresDatabaseURL)
+
+    /// `sqlite:///path` or `postgresql://…`; with `plainPath`, anything else is an SQLite file's path (the
+    /// command line's `--database`).
+    public init(url: String, plainPath: Bool = false) throws(StoreLocationError) {
+        do {
+            if let postgres = try PostgresDatabaseURL(url) {
+                self = .postgres(postgres)
+                return
+            }
+        } catch {
+            throw StoreLocationError(description: error.description)
+        }
+        let scheme = "sqlite://"
+        if url.hasPrefix(scheme), url.count > scheme.count {
+            self = .sqlite(path: String(url.dropFirst(scheme.count)))
+        } else if plainPath, !url.contains("://") {
+            self = .sqlite(path: url)
+        } else {
+            throw StoreLocationError(description: "expected sqlite:///path/to/switchboard.db or postgresql://user:password@host:port/database; got \"\(url)\"")
+        }
+    }
+
+    /// The file's path, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let url): url.redacted
+        }
+    }
+}
+
+/// What is wrong with a `database_url`.
+public struct StoreLocationError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -41,18 +41,23 @@ public final class KeyDirectory: ExchangeObserver {
     static let writeTimeout = Duration.seconds(2)
 
     /// The directory over the store `configuration.database` names (created and migrated when needed), for
-    /// the replica called `instanceID`; nil when the gateway keeps no keys.
-    public static func open(_ configuration: GatewayConfiguration, instanceID: String, logger: Logger) async throws -> KeyDirectory? {
+    /// the replica called `instanceID`; nil when the gateway keeps no keys. With `asReplica` false (the command
+    /// line's administration) a shared store's keys are changed without joining the replicas' counting.
+    public static func open(
+        _ configuration: GatewayConfiguration, instanceID: String, logger: Logger, asReplica: Bool = true
+    ) async throws -> KeyDirectory? {
         switch configuration.database {
         case nil:
             return nil
         case .sqlite(let path):
             return try await KeyDirectory(databasePath: path)
-        case .postgres(let url):
+        case .postgres(let url) where asReplica:
             return try await KeyDirectory(
                 postgres: url, poolSize: configuration.governance.databasePoolSize, instanceID: instanceID,
                 onStoreFailure: configuration.governance.onStoreFailure, logger: logger
             )
+        case .postgres(let url):
+            return try await KeyDirectory(store: PostgresGovernanceStore(url: url, poolSize: 2, instanceID: instanceID, logger: logger))
         }
     }
 

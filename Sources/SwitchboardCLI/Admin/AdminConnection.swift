@@ -6,9 +6,10 @@ import Switchboard
 import Upstream
 
 /// Where `switchboard keys|teams` send their admin API calls: a running gateway, or — when none answers —
-/// the database file itself, served for the one call by the same admin API in this process on a loopback
-/// port, so both ways validate and answer alike. The file is only opened when no gateway answers: a
-/// gateway caches its keys and would not see a change made behind its back.
+/// the database itself, served for the one call by the same admin API in this process on a loopback port, so
+/// both ways validate and answer alike. An SQLite file is only opened when no gateway answers: a gateway
+/// caches its keys and would not see a change made behind its back. (Replicas on PostgreSQL would: every
+/// change is announced to them.)
 struct AdminOptions: ParsableArguments {
     @Option(help: "The gateway's address (default: $SWITCHBOARD_URL, else the config's host and port, else http://127.0.0.1:4000).")
     var gateway: String?
@@ -19,7 +20,7 @@ struct AdminOptions: ParsableArguments {
     @Option(help: "The configuration the gateway runs with: its address, master key and database.")
     var config: String?
 
-    @Option(help: "Work on this database file directly instead of a running gateway.")
+    @Option(help: "Work on this database directly instead of a running gateway: an SQLite file's path, or postgresql://….")
     var database: String?
 
     @Flag(help: "Print the admin API's JSON instead of a table.")
@@ -37,7 +38,7 @@ struct AdminOptions: ParsableArguments {
         let payload = try body.map { try JSONSerialization.data(withJSONObject: $0) }
         let client = UpstreamClient(configuration: .init(connectTimeout: .seconds(2), idleTimeout: .seconds(30), proxy: .none))
         do {
-            let answer = try await self.call(method, path, payload: payload, url: url, masterKey: masterKey, database: configuration?.databasePath, client: client)
+            let answer = try await self.call(method, path, payload: payload, url: url, masterKey: masterKey, database: configuration?.database, client: client)
             await client.shutdown()
             return answer
         } catch {
@@ -47,14 +48,14 @@ struct AdminOptions: ParsableArguments {
     }
 
     private func call(
-        _ method: String, _ path: String, payload: Data?, url: String, masterKey: String?, database configured: String?,
+        _ method: String, _ path: String, payload: Data?, url: String, masterKey: String?, database configured: StoreLocation?,
         client: UpstreamClient
     ) async throws -> Any {
         if self.database == nil, await Self.answers(url, client: client) {
             guard let masterKey else { throw ValidationError("the admin API takes the master key: pass --master-key or set SWITCHBOARD_MASTER_KEY") }
             return try Self.parse(try await Self.send(method, url + path, body: payload, key: masterKey, client: client))
         }
-        guard let database = self.database ?? configured else {
+        guard let database = try self.database.map({ try StoreLocation(url: $0, plainPath: true) }) ?? configured else {
             throw ValidationError("no gateway answers at \(url), and there is no database to open: pass --gateway, --config or --database")
         }
         if self.database == nil {
@@ -99,21 +100,25 @@ struct AdminOptions: ParsableArguments {
         return bytes
     }
 
-    /// Runs `body` against the admin API of the database at `path`, served on a loopback port for the call.
+    /// Runs `body` against the admin API of `database`, served on a loopback port for the call.
     private static func inProcess(
-        database path: String, client: UpstreamClient, _ body: @escaping @Sendable (String, String) async throws -> Data
+        database: StoreLocation, client: UpstreamClient, _ body: @escaping @Sendable (String, String) async throws -> Data
     ) async throws -> Data {
         let key = "sk-cli-" + UUID().uuidString
         let yaml = """
             model_list: [{model_name: "*", litellm_params: {model: mock/echo}}]
-            general_settings: {master_key: "\(key)", database_url: "sqlite://\(path)"}
+            general_settings: {master_key: "\(key)"}
             switchboard: {host: 127.0.0.1, port: 0}
             """
-        let configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
-        let keys = try await KeyDirectory(databasePath: path)
+        var configuration = try ConfigurationLoader(environment: [:]).load(yaml: yaml).configuration
+        configuration.database = database
+        let logger = Logger(label: "switchboard.cli", factory: { _ in SwiftLogNoOpLogHandler() })
+        guard let keys = try await KeyDirectory.open(configuration, instanceID: "switchboard-cli", logger: logger, asReplica: false) else {
+            throw AdminError(status: 0, message: "no database to open")
+        }
         let gateway = Gateway(
             configuration: configuration, upstream: client, observers: [],
-            logger: Logger(label: "switchboard.cli", factory: { _ in SwiftLogNoOpLogHandler() }), keys: keys
+            logger: logger, keys: keys
         )
         let (ports, port) = AsyncStream.makeStream(of: Int.self)
         let application = gateway.makeApplication { channel in
