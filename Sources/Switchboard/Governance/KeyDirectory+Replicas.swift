@@ -34,28 +34,36 @@ extension KeyDirectory {
         let teams = try await self.store.teams()
         self.cache.withLock { snapshot in
             let unwritten = Self.unwritten(snapshot)
-            var fresh: [String: KeyRecord] = [:]
-            for var key in keys {
-                if let local = snapshot.keys[key.tokenHash], unwritten.resets.contains(.key(hash: key.tokenHash)) {
-                    (key.spend, key.limits.budgetResetAt) = (local.spend, local.limits.budgetResetAt)
-                } else {
-                    key.spend += unwritten.keySpend[key.tokenHash] ?? 0
-                }
-                fresh[key.tokenHash] = key
+            var freshKeys: [String: KeyRecord] = [:]
+            for key in keys {
+                freshKeys[key.tokenHash] = Self.keepingUnwritten(
+                    key, local: snapshot.keys[key.tokenHash], reset: unwritten.resets.contains(.key(hash: key.tokenHash)),
+                    spend: unwritten.keySpend[key.tokenHash]
+                )
             }
             var freshTeams: [String: TeamRecord] = [:]
-            for var team in teams {
-                if let local = snapshot.teams[team.teamID], unwritten.resets.contains(.team(id: team.teamID)) {
-                    (team.spend, team.limits.budgetResetAt) = (local.spend, local.limits.budgetResetAt)
-                } else {
-                    team.spend += unwritten.teamSpend[team.teamID] ?? 0
-                }
-                freshTeams[team.teamID] = team
+            for team in teams {
+                freshTeams[team.teamID] = Self.keepingUnwritten(
+                    team, local: snapshot.teams[team.teamID], reset: unwritten.resets.contains(.team(id: team.teamID)),
+                    spend: unwritten.teamSpend[team.teamID]
+                )
             }
-            snapshot.keys = fresh
+            snapshot.keys = freshKeys
             snapshot.teams = freshTeams
             snapshot.sharedVersion = version
         }
+    }
+
+    /// The store's `record` with what this replica has not written: its own spend and period when it restarted
+    /// the budget period (`reset`), else the store's spend plus its unwritten `spend`.
+    private static func keepingUnwritten<Record: GovernedRecord>(_ record: Record, local: Record?, reset: Bool, spend: Double?) -> Record {
+        var record = record
+        if reset, let local {
+            (record.spend, record.limits.budgetResetAt) = (local.spend, local.limits.budgetResetAt)
+        } else {
+            record.spend += spend ?? 0
+        }
+        return record
     }
 
     /// Every replica's written spend plus this one's unwritten, for each key, team and the gateway; a scope

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The shared store's schema: SQLite's migrations 1 and 2 in PostgreSQL's dialect (the same tables, columns
-/// and meaning, so the admin API and the reports read both alike), then what only several replicas need.
-/// `switchboard_schema.version` says which have run.
+/// The shared store's schema: SQLite's migrations, translated to PostgreSQL's types (so both stores have the
+/// same tables and columns, and the admin API and the reports read both alike), then what only several
+/// replicas need. `switchboard_schema.version` says which have run.
 ///
 /// Replicas that start together must not run a migration twice: each takes `pg_advisory_xact_lock` first, in
 /// the transaction that runs the migrations, so the others wait, then find the work done. Append only.
@@ -11,87 +11,10 @@ enum PostgresMigrations {
     static let lockID: Int64 = 0x5357_4254_4348  // "SWBTCH"
 
     static let all: [String] = [
-        // 1: teams, virtual keys (their SHA-256 only), the gateway's own budget, and the spend log.
-        """
-        CREATE TABLE teams (
-            team_id TEXT PRIMARY KEY,
-            team_alias TEXT,
-            models TEXT NOT NULL DEFAULT '[]',
-            max_budget DOUBLE PRECISION,
-            budget_duration TEXT,
-            budget_reset_at DOUBLE PRECISION,
-            spend DOUBLE PRECISION NOT NULL DEFAULT 0,
-            rpm_limit BIGINT,
-            tpm_limit BIGINT,
-            max_parallel_requests BIGINT,
-            blocked BIGINT NOT NULL DEFAULT 0,
-            metadata TEXT NOT NULL DEFAULT '{}',
-            created_at DOUBLE PRECISION NOT NULL,
-            updated_at DOUBLE PRECISION NOT NULL
-        );
-        CREATE TABLE keys (
-            token_hash TEXT PRIMARY KEY,
-            key_name TEXT NOT NULL,
-            key_alias TEXT UNIQUE,
-            user_id TEXT,
-            team_id TEXT REFERENCES teams(team_id) ON DELETE SET NULL,
-            models TEXT NOT NULL DEFAULT '[]',
-            max_budget DOUBLE PRECISION,
-            budget_duration TEXT,
-            budget_reset_at DOUBLE PRECISION,
-            spend DOUBLE PRECISION NOT NULL DEFAULT 0,
-            rpm_limit BIGINT,
-            tpm_limit BIGINT,
-            max_parallel_requests BIGINT,
-            expires DOUBLE PRECISION,
-            blocked BIGINT NOT NULL DEFAULT 0,
-            metadata TEXT NOT NULL DEFAULT '{}',
-            created_at DOUBLE PRECISION NOT NULL,
-            updated_at DOUBLE PRECISION NOT NULL
-        );
-        CREATE INDEX keys_team ON keys(team_id);
-        CREATE TABLE gateway_budget (
-            id BIGINT PRIMARY KEY CHECK (id = 1),
-            spend DOUBLE PRECISION NOT NULL DEFAULT 0,
-            budget_reset_at DOUBLE PRECISION
-        );
-        INSERT INTO gateway_budget (id) VALUES (1);
-        CREATE TABLE spend_logs (
-            request_id TEXT PRIMARY KEY,
-            start_time DOUBLE PRECISION NOT NULL,
-            end_time DOUBLE PRECISION NOT NULL,
-            key_name TEXT,
-            key_alias TEXT,
-            team_id TEXT,
-            user_id TEXT,
-            model_group TEXT,
-            deployment TEXT,
-            provider TEXT,
-            model TEXT,
-            input_tokens BIGINT NOT NULL DEFAULT 0,
-            output_tokens BIGINT NOT NULL DEFAULT 0,
-            cache_read_tokens BIGINT NOT NULL DEFAULT 0,
-            cache_write_tokens BIGINT NOT NULL DEFAULT 0,
-            thinking_tokens BIGINT NOT NULL DEFAULT 0,
-            spend DOUBLE PRECISION NOT NULL DEFAULT 0,
-            status BIGINT NOT NULL,
-            error_type TEXT,
-            session_id TEXT,
-            duration_ms DOUBLE PRECISION NOT NULL,
-            attempts BIGINT NOT NULL DEFAULT 1
-        );
-        CREATE INDEX spend_logs_time ON spend_logs(start_time);
-        CREATE INDEX spend_logs_key ON spend_logs(key_name, start_time);
-        CREATE INDEX spend_logs_team ON spend_logs(team_id, start_time);
-        CREATE INDEX spend_logs_session ON spend_logs(session_id);
-        """,
-        // 2: as SQLite's: where a key or team was declared, and a key's hash prefix on its spend-log rows.
-        """
-        ALTER TABLE keys ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
-        ALTER TABLE teams ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
-        ALTER TABLE spend_logs ADD COLUMN key_hash_prefix TEXT;
-        CREATE INDEX spend_logs_key_hash ON spend_logs(key_hash_prefix, start_time);
-        """,
+        // 1 and 2: SQLite's, in PostgreSQL's types. A later SQLite migration is appended here the same way,
+        // after 3: a version that shipped keeps its number.
+        Self.postgresDialect(StoreMigrations.all[0]),
+        Self.postgresDialect(StoreMigrations.all[1]),
         // 3: what replicas share beyond records.
         // - governance_state.version: bumped by every change to a key or team, so replicas that poll know when
         //   to reload (LISTEN/NOTIFY tells them sooner).
@@ -180,6 +103,12 @@ enum PostgresMigrations {
     ]
 
     static var latestVersion: Int { self.all.count }
+
+    /// An SQLite migration in PostgreSQL's types: SQLite's REAL is a double, its INTEGER 64 bits.
+    static func postgresDialect(_ sqlite: String) -> String {
+        sqlite.replacingOccurrences(of: #"\bREAL\b"#, with: "DOUBLE PRECISION", options: .regularExpression)
+            .replacingOccurrences(of: #"\bINTEGER\b"#, with: "BIGINT", options: .regularExpression)
+    }
 
     /// A migration's statements, one by one: postgres-nio sends each as a prepared statement, which holds one.
     /// Splits at `;` ending a line, except inside a `$$`-quoted function body.
