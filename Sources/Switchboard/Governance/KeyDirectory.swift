@@ -10,6 +10,10 @@ import Synchronization
 /// team's spend here at once, and to a pending ``SpendBatch`` that ``flush()`` writes (every 100 ms while
 /// serving, and at shutdown). A budget is checked when a request comes, so requests already in flight
 /// when it is reached may overshoot it by their own cost.
+///
+/// With several replicas on PostgreSQL (``replicas``), rate limits are counted in the database, and each
+/// round also reads back every replica's spend and the keys another replica changed
+/// (``synchronize()``, docs/deployment.md).
 public final class KeyDirectory: ExchangeObserver {
     let store: any GovernanceStore
     let cache: Mutex<Snapshot>
