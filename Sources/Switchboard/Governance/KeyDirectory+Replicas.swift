@@ -12,6 +12,7 @@ extension KeyDirectory {
         guard let replicas = self.replicas else { return try await self.flush() }
         do {
             try await withDeadline(Self.synchronizationTimeout, what: "synchronizing with the shared store") {
+                if !replicas.isStoreUp { try await replicas.coordinator.reconnect() }
                 try await self.flush()
                 try await replicas.retryReleases()
                 let state = try await replicas.coordinator.synchronize()

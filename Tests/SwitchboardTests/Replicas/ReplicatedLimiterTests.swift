@@ -40,6 +40,7 @@ private final class FakeCoordinator: ReplicaCoordinator {
     }
 
     func awaitChanges(_ onChange: @Sendable () async -> Void) async throws {}
+    func reconnect() async throws {}
     func prune() async throws {}
 }
 

@@ -14,6 +14,9 @@ protocol ReplicaCoordinator: Sendable {
     /// Wakes once per change to a key or team another replica announces (PostgreSQL's LISTEN), until cancelled;
     /// throws when the connection is lost.
     func awaitChanges(_ onChange: @Sendable () async -> Void) async throws
+    /// After an outage: returns when the store answers a connection of its own, and makes the connections used
+    /// from then on fresh; throws while it does not answer.
+    func reconnect() async throws
     /// Deletes counters of minutes long past and batch ids no replica will retry.
     func prune() async throws
 }

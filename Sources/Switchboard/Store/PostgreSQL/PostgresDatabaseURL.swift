@@ -68,24 +68,40 @@ public struct PostgresDatabaseURL: Sendable, Hashable {
         return configuration
     }
 
-    /// As libpq reads `sslmode`: `prefer` and `require` encrypt without checking the server's certificate,
-    /// `verify-ca` checks its chain, `verify-full` its name too.
+    /// One connection outside the pool, to see whether the server answers (``PostgresGovernanceStore/probe()``).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch (self.tls, self.tlsConfiguration) {
+            case (.disable, _), (_, nil): .disable
+            case (.prefer, let configuration?): .prefer(try NIOSSLContext(configuration: configuration))
+            case (_, let configuration?): .require(try NIOSSLContext(configuration: configuration))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: self.host, port: self.port, username: self.user, password: self.password, database: self.database, tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(self.connectTimeout.components.seconds)
+        return configuration
+    }
+
     private var clientTLS: PostgresClient.Configuration.TLS {
+        switch (self.tls, self.tlsConfiguration) {
+        case (.disable, _), (_, nil): .disable
+        case (.prefer, let configuration?): .prefer(configuration)
+        case (_, let configuration?): .require(configuration)
+        }
+    }
+
+    /// As libpq reads `sslmode`: `prefer` and `require` encrypt without checking the server's certificate,
+    /// `verify-ca` checks its chain, `verify-full` its name too; nil for `disable`.
+    private var tlsConfiguration: TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
         switch self.tls {
-        case .disable: return .disable
-        case .prefer:
-            tls.certificateVerification = .none
-            return .prefer(tls)
-        case .require:
-            tls.certificateVerification = .none
-            return .require(tls)
-        case .verifyCA:
-            tls.certificateVerification = .noHostnameVerification
-            return .require(tls)
-        case .verifyFull:
-            return .require(tls)
+        case .disable: return nil
+        case .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: break
         }
+        return tls
     }
 }
 

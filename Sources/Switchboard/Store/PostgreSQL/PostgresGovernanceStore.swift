@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The shared ``GovernanceStore``: PostgreSQL through postgres-nio's connection pool, for several replicas on
 /// one database. The same tables as SQLite's (``StoreColumns`` maps records onto both); every change to a key
@@ -10,12 +11,17 @@ final class PostgresGovernanceStore: GovernanceStore {
     /// The channel every key or team change is announced on.
     static let changeChannel = "switchboard_governance"
 
-    let client: PostgresClient
     /// This replica's `switchboard.instance_id`, on the spend batches it writes.
     let instanceID: String
     let logger: Logger
-    /// The pool's own task: postgres-nio's client does its background work (connecting, keep-alives) there.
-    private let running: Task<Void, Never>
+    let url: PostgresDatabaseURL
+    private let poolSize: Int
+    private let poolLogger: Logger
+    /// The connection pool, and its own task (postgres-nio's client does its background work there). Replaced
+    /// by ``renewPool()`` after an outage.
+    private let pool: Mutex<(client: PostgresClient, running: Task<Void, Never>)>
+
+    var client: PostgresClient { self.pool.withLock(\.client) }
 
     /// Connects, and migrates the database when it is behind (under an advisory lock, so replicas starting
     /// together migrate once). Throws when the database cannot be reached or is newer than this build.
@@ -23,20 +29,49 @@ final class PostgresGovernanceStore: GovernanceStore {
         // postgres-nio logs each failed reconnection at info; the directory says once when the store goes and comes.
         var poolLogger = logger
         poolLogger.logLevel = max(logger.logLevel, .warning)
-        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize), backgroundLogger: poolLogger)
-        self.client = client
+        self.url = url
+        self.poolSize = poolSize
+        self.poolLogger = poolLogger
         self.instanceID = instanceID
         self.logger = logger
-        self.running = Task { await client.run() }
+        self.pool = Mutex(Self.startPool(url: url, size: poolSize, logger: poolLogger))
         do {
             try await withDeadline(url.connectTimeout, what: "connecting to \(url.redacted)") { try await self.migrate() }
         } catch {
-            self.running.cancel()
+            self.pool.withLock { $0.running.cancel() }
             throw error
         }
     }
 
-    deinit { self.running.cancel() }
+    deinit { self.pool.withLock { $0.running.cancel() } }
+
+    private static func startPool(url: PostgresDatabaseURL, size: Int, logger: Logger) -> (client: PostgresClient, running: Task<Void, Never>) {
+        let client = PostgresClient(configuration: url.clientConfiguration(poolSize: size), backgroundLogger: logger)
+        // Detached: `run()` ends at a graceful shutdown it learns of from its task's context, and a pool renewed
+        // from within the service group would then close before the last spend is written at shutdown.
+        return (client, Task.detached { await client.run() })
+    }
+
+    /// Whether the server answers, on a connection of its own: the pool, after failing to connect for a while,
+    /// waits longer and longer between attempts (up to a minute), so it cannot tell soon that the server is back.
+    func probe() async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: self.url.connectionConfiguration(), id: 0, logger: self.poolLogger
+        )
+        defer { Task { try? await connection.close() } }
+        try await connection.query("SELECT 1", logger: self.poolLogger)
+    }
+
+    /// A new pool in place of one that backed off during an outage; calls under way on the old one finish or
+    /// fail as they would have.
+    func renewPool() {
+        let fresh = Self.startPool(url: self.url, size: self.poolSize, logger: self.poolLogger)
+        let old = self.pool.withLock { pool in
+            defer { pool = fresh }
+            return pool.running
+        }
+        old.cancel()
+    }
 
     private func migrate() async throws {
         try await self.client.withTransaction(logger: self.logger) { connection in

@@ -82,6 +82,11 @@ final class PostgresReplicaCoordinator: ReplicaCoordinator {
         }
     }
 
+    func reconnect() async throws {
+        try await self.store.probe()
+        self.store.renewPool()
+    }
+
     func prune() async throws {
         try await self.store.client.withConnection { connection in
             try await self.store.run(
