@@ -3,7 +3,7 @@ file and three on one PostgreSQL behind nginx, each answered by the mock; wrk se
 virtual key with an rpm and a parallel limit (so every request is counted), then the same on the master key
 (not counted). Prints requests a second and latency percentiles, and PostgreSQL's calls per request.
 
-    swift build -c release --static-swift-stdlib && python3 Tests/bench/replicas.py [--duration 10]
+    swift build -c release --static-swift-stdlib && python3 Tests/bench/shared_limits.py [--duration 10]
 """
 
 import argparse
