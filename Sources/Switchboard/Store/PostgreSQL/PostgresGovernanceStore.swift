@@ -58,8 +58,13 @@ final class PostgresGovernanceStore: GovernanceStore {
         let connection = try await PostgresConnection.connect(
             configuration: self.url.connectionConfiguration(), id: 0, logger: self.poolLogger
         )
-        defer { Task { try? await connection.close() } }
-        try await connection.query("SELECT 1", logger: self.poolLogger)
+        do {
+            for try await _ in try await connection.query("SELECT 1", logger: self.poolLogger) {}
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try? await connection.close()
     }
 
     /// A new pool in place of one that backed off during an outage; calls under way on the old one finish or
