@@ -163,16 +163,14 @@ extension KeyDirectory {
     /// a declared one that clashes with one of them is an error.
     func syncDeclared(teams: [TeamRecord], keys: [KeyRecord], now: Date = Date()) async throws {
         for team in teams {
-            let found = self.team(id: team.teamID)
-            guard let current = try await found == nil ? self.insertTeamUnlessPresent(team) : found else { continue }
+            guard let current = try await self.currentOrInserted(team) else { continue }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(description: "switchboard.teams: team \(team.teamID) was made through the admin API")
             }
             if let changed = Self.changed(team, from: current, now: now) { _ = try await self.updateTeam(changed) }
         }
         for key in keys {
-            let found = self.key(key.tokenHash)
-            guard let current = try await found == nil ? self.insertKeyUnlessPresent(key) : found else { continue }
+            guard let current = try await self.currentOrInserted(key) else { continue }
             guard current.source == .config else {
                 throw GovernanceStoreConflict(
                     description: "switchboard.virtual_keys: key \(key.displayName) was made through the admin API"
@@ -190,9 +188,11 @@ extension KeyDirectory {
         }
     }
 
-    /// Inserts a declared key; nil when it was, or the store's record when another replica starting on the same
-    /// database inserted it first (so replicas started together with one file agree instead of failing).
-    private func insertKeyUnlessPresent(_ key: KeyRecord) async throws -> KeyRecord? {
+    /// The declared key's record as it stands, or nil when there was none and it is now inserted. A record
+    /// another replica starting on the same database inserted a moment ago counts as standing, so replicas
+    /// started together with one file agree instead of failing on a duplicate.
+    private func currentOrInserted(_ key: KeyRecord) async throws -> KeyRecord? {
+        if let current = self.key(key.tokenHash) { return current }
         do {
             try await self.insertKey(key)
             return nil
@@ -203,7 +203,8 @@ extension KeyDirectory {
         }
     }
 
-    private func insertTeamUnlessPresent(_ team: TeamRecord) async throws -> TeamRecord? {
+    private func currentOrInserted(_ team: TeamRecord) async throws -> TeamRecord? {
+        if let current = self.team(id: team.teamID) { return current }
         do {
             try await self.insertTeam(team)
             return nil

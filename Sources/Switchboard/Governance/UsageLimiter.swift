@@ -41,13 +41,13 @@ final class UsageLimiter: Sendable {
                 window.roll(to: minute)
                 windows[scope] = window
                 if let most = limits.maxParallelRequests, window.inFlight >= most {
-                    return Self.refusal(scope, limit: "parallel", count: window.inFlight, now: now)
+                    return Self.refusal(scope, limits, by: "parallel", inFlight: window.inFlight, now: now)
                 }
                 if let most = limits.rpmLimit, window.requests >= most {
-                    return Self.refusal(scope, limit: "rpm", count: most, now: now)
+                    return Self.refusal(scope, limits, by: "rpm", inFlight: window.inFlight, now: now)
                 }
                 if let most = limits.tpmLimit, window.tokens >= most {
-                    return Self.refusal(scope, limit: "tpm", count: most, now: now)
+                    return Self.refusal(scope, limits, by: "tpm", inFlight: window.inFlight, now: now)
                 }
             }
             for (scope, _) in scopes {
@@ -73,9 +73,10 @@ final class UsageLimiter: Sendable {
         }
     }
 
-    /// The 429 of `scope`'s `limit` (`parallel`, `rpm`, `tpm`), which stood at `count`: for a rate, when the
-    /// minute ends, in `retry-after` and Anthropic's headers; for slots, a second.
-    static func refusal(_ scope: Scope, limit: String, count: Int, now: Date) -> KeyRefusal {
+    /// The 429 of the limit (`parallel`, `rpm`, `tpm`) of `limits` that refused a request in `scope`, which had
+    /// `inFlight` requests running: for a rate, when the minute ends, in `retry-after` and Anthropic's headers;
+    /// for slots, a second. The shared counters (``ReplicatedLimiter``) refuse with the same answer.
+    static func refusal(_ scope: Scope, _ limits: SpendLimits, by limit: String, inFlight: Int, now: Date) -> KeyRefusal {
         let minute = Int(now.timeIntervalSince1970 / 60)
         let reset = Date(timeIntervalSince1970: TimeInterval((minute + 1) * 60))
         let owner = "\(scope.kind.rawValue) \(scope.label)"
@@ -83,14 +84,16 @@ final class UsageLimiter: Sendable {
         let message: String
         switch limit {
         case "parallel":
-            message = "\(owner) has \(count) requests in flight, its max_parallel_requests"
+            message = "\(owner) has \(inFlight) requests in flight, its max_parallel_requests"
             headers = ["retry-after": "1"]
         case "rpm":
-            message = "\(owner) reached its rpm_limit of \(count) requests a minute"
-            headers = Self.headers("requests", limit: count, remaining: 0, reset: reset)
+            let most = limits.rpmLimit ?? 0
+            message = "\(owner) reached its rpm_limit of \(most) requests a minute"
+            headers = Self.headers("requests", limit: most, remaining: 0, reset: reset)
         default:
-            message = "\(owner) reached its tpm_limit of \(count) tokens a minute"
-            headers = Self.headers("tokens", limit: count, remaining: 0, reset: reset)
+            let most = limits.tpmLimit ?? 0
+            message = "\(owner) reached its tpm_limit of \(most) tokens a minute"
+            headers = Self.headers("tokens", limit: most, remaining: 0, reset: reset)
         }
         if limit != "parallel" { headers["retry-after"] = String(Self.seconds(until: reset, from: now)) }
         let error = AnthropicError(status: 429, type: "rate_limit_error", message: message, headers: headers)

@@ -21,7 +21,7 @@ private final class FakeCoordinator: ReplicaCoordinator {
         try self.state.withLock { state in
             state.calls += 1
             if state.down { throw Failure() }
-            if let most = scopes[0].limits.rpmLimit, state.admitted >= most { return .refused(index: 0, limit: "rpm", count: state.admitted) }
+            if let most = scopes[0].limits.rpmLimit, state.admitted >= most { return .refused(index: 0, limit: "rpm", inFlight: 0) }
             state.admitted += 1
             return .admitted(SharedSlot(scopes: scopes.map(\.sharedName), minute: 1, reservedTokens: tokens))
         }

@@ -24,8 +24,8 @@ protocol ReplicaCoordinator: Sendable {
 /// The store's answer to an admission.
 enum SharedAdmission: Sendable, Equatable {
     case admitted(SharedSlot)
-    /// `index` is the refused scope's position; `limit` is `rpm`, `tpm` or `parallel`; `count` what it had.
-    case refused(index: Int, limit: String, count: Int)
+    /// `index` is the refused scope's position, `limit` `rpm`, `tpm` or `parallel`; `inFlight` its requests running.
+    case refused(index: Int, limit: String, inFlight: Int)
 }
 
 /// A request counted in the shared counters: which scopes, in which minute, with how many tokens reserved.

@@ -43,15 +43,8 @@ final class ReplicatedLimiter: Sendable {
                 switch answer {
                 case .admitted(let slot):
                     return .shared(slot)
-                case .refused(let index, let limit, let count):
-                    let scope = scopes[index]
-                    let most =
-                        switch limit {
-                        case "rpm": scope.limits.rpmLimit ?? count
-                        case "tpm": scope.limits.tpmLimit ?? count
-                        default: count
-                        }
-                    throw UsageLimiter.refusal(scope.scope, limit: limit, count: most, now: now)
+                case .refused(let index, let limit, let inFlight):
+                    throw UsageLimiter.refusal(scopes[index].scope, scopes[index].limits, by: limit, inFlight: inFlight, now: now)
                 }
             } catch let refusal as KeyRefusal {
                 throw refusal

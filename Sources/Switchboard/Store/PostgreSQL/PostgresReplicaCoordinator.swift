@@ -35,7 +35,8 @@ final class PostgresReplicaCoordinator: ReplicaCoordinator {
         if refused == 0 {
             return .admitted(SharedSlot(scopes: statement.scopes, minute: minute, reservedTokens: tokens))
         }
-        return .refused(index: Int(refused) - 1, limit: limit ?? "", count: Int(count))
+        // `current` is the refusing counter: requests in flight for `parallel`, the minute's count otherwise.
+        return .refused(index: Int(refused) - 1, limit: limit ?? "", inFlight: limit == "parallel" ? Int(count) : 0)
     }
 
     func release(_ slot: SharedSlot, used tokens: Int) async throws {
